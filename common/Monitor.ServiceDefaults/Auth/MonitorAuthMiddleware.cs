@@ -1,0 +1,43 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Http;
+
+namespace Monitor.ServiceDefaults.Auth;
+
+/// <summary>
+/// HTTP side of the authentication seam: reads the endpoint's <see cref="RequireRoleAttribute"/>
+/// and answers 401/403 with a problem body. gRPC endpoints are left to <see cref="MonitorAuthInterceptor"/>.
+/// </summary>
+internal sealed class MonitorAuthMiddleware(RequestDelegate next, MonitorAuthorizer authorizer)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null || endpoint.Metadata.GetMetadata<GrpcMethodMetadata>() is not null)
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        var required = endpoint.Metadata.GetMetadata<RequireRoleAttribute>()?.Role ?? MonitorAuthorizer.DefaultRole;
+        var (decision, principal) = await authorizer.AuthorizeAsync(
+            context.Request.Headers.Authorization.ToString(), required, context.RequestAborted).ConfigureAwait(false);
+        switch (decision)
+        {
+            case AuthDecision.Allowed:
+                if (principal is not null)
+                {
+                    context.Items[typeof(MonitorPrincipal)] = principal;
+                }
+                await next(context).ConfigureAwait(false);
+                break;
+            case AuthDecision.Unauthenticated:
+                await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required",
+                    detail: "Send 'Authorization: Bearer <token>'.").ExecuteAsync(context).ConfigureAwait(false);
+                break;
+            default:
+                await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                    detail: $"This endpoint needs role {required}.").ExecuteAsync(context).ConfigureAwait(false);
+                break;
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Monitor.ServiceDefaults.Auth;
+using Monitor.ServiceDefaults.Discovery;
+using Monitor.ServiceDefaults.Hosting;
+using Monitor.ServiceDefaults.Kafka;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>The defaults every Monitor process shares: logging, telemetry, health, options validation, discovery, auth.</summary>
+public static class MonitorServiceDefaultsExtensions
+{
+    /// <summary>Liveness endpoint path.</summary>
+    public const string LivePath = "/health/live";
+
+    /// <summary>Readiness endpoint path.</summary>
+    public const string ReadyPath = "/health/ready";
+
+    /// <summary>
+    /// Defaults for every process, worker or web: one-line UTC console logs, OpenTelemetry
+    /// metrics and traces (OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set),
+    /// a "self" liveness check and <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public static TBuilder AddMonitorDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddMeter("Monitor.*").AddRuntimeInstrumentation())
+            .WithTracing(t => t.AddSource("Monitor.*"));
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.UseOtlpExporter();
+        }
+        return builder;
+    }
+
+    /// <summary>
+    /// Defaults for a web service of kind <paramref name="kind"/>: Kestrel bound from section
+    /// <c>Service</c> (gRPC port HTTP/2 only, HTTP port HTTP/1.1+2), gRPC with the auth
+    /// interceptor and health service, Prometheus <c>/metrics</c>, problem details, and
+    /// registration in etcd under a lease.
+    /// </summary>
+    public static WebApplicationBuilder AddMonitorWebDefaults(this WebApplicationBuilder builder, string kind)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddMonitorDefaults();
+        var services = builder.Services;
+
+        services.AddOptionsWithValidateOnStart<ServiceOptions, ServiceOptionsValidator>()
+            .BindConfiguration(ServiceOptions.SectionName)
+            .PostConfigure(o => o.Kind = string.IsNullOrEmpty(o.Kind) ? kind : o.Kind);
+        services.AddSingleton<IValidateOptions<ServiceOptions>, ServiceOptionsUrlValidator>();
+        services.AddOptionsWithValidateOnStart<EtcdOptions, EtcdOptionsValidator>().BindConfiguration(EtcdOptions.SectionName);
+        services.AddHostedService<EtcdRegistrationService>();
+
+        builder.WebHost.ConfigureKestrel((_, kestrel) =>
+        {
+            var options = kestrel.ApplicationServices.GetRequiredService<IOptions<ServiceOptions>>().Value;
+            Listen(kestrel, options.HttpUrl, HttpProtocols.Http1AndHttp2);
+            if (!string.IsNullOrEmpty(options.GrpcUrl))
+            {
+                Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2);
+            }
+            if (!string.IsNullOrEmpty(options.AdminUrl))
+            {
+                Listen(kestrel, options.AdminUrl, HttpProtocols.Http1AndHttp2);
+            }
+        });
+
+        services.TryAddSingleton<IMonitorAuthenticator, AllowAnonymousAuthenticator>();
+        services.AddSingleton<MonitorAuthorizer>();
+        services.AddSingleton<MonitorAuthInterceptor>();
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<MonitorAuthInterceptor>();
+            o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+        });
+        services.AddGrpcHealthChecks();
+        services.AddProblemDetails();
+        services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddPrometheusExporter())
+            .WithTracing(t => t.AddAspNetCoreInstrumentation());
+        return builder;
+    }
+
+    /// <summary>Registers <see cref="KafkaOptions"/> (section <c>Kafka</c>) with start-up validation.</summary>
+    public static IServiceCollection AddMonitorKafkaOptions(this IServiceCollection services)
+    {
+        services.AddOptionsWithValidateOnStart<KafkaOptions, KafkaOptionsValidator>().BindConfiguration(KafkaOptions.SectionName);
+        return services;
+    }
+
+    /// <summary>Maps health (<c>/health/live</c>, <c>/health/ready</c>), gRPC health, <c>/metrics</c>, and installs the auth middleware.</summary>
+    public static WebApplication MapMonitorDefaultEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseMiddleware<MonitorAuthMiddleware>();
+        var anonymous = new RequireRoleAttribute(MonitorRole.Anonymous);
+        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).WithMetadata(anonymous);
+        app.MapHealthChecks(ReadyPath).WithMetadata(anonymous);
+        app.MapGrpcHealthChecksService().WithMetadata(anonymous);
+        app.MapPrometheusScrapingEndpoint().WithMetadata(anonymous);
+        return app;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    {
+        var uri = new Uri(url);
+        Action<ListenOptions> configure = lo => lo.Protocols = protocols;
+        if (uri.Host is "localhost")
+        {
+            kestrel.ListenLocalhost(uri.Port, configure);
+        }
+        else if (uri.Host is "*" or "+" or "0.0.0.0")
+        {
+            kestrel.ListenAnyIP(uri.Port, configure);
+        }
+        else
+        {
+            kestrel.Listen(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, configure);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Monitor.Protos.V1;
+using Monitor.ReportService.Options;
+using Monitor.ServiceDefaults.Auth;
+
+namespace Monitor.ReportService.Grpc;
+
+/// <summary>
+/// The agents' bidirectional stream. Batches are handled concurrently (bounded per stream) and
+/// each is acked only after Kafka confirmed it; acks may therefore arrive out of order.
+/// A failure to store a batch ends the call with Unavailable so the agent reconnects and resends
+/// everything it has not seen acked.
+/// </summary>
+[RequireRole(MonitorRole.Anonymous)]
+internal sealed partial class ReportGrpcService : Protos.V1.ReportService.ReportServiceBase
+{
+    private readonly BatchIngestor _ingestor;
+    private readonly int _maxInFlightPerStream;
+    private readonly ILogger<ReportGrpcService> _logger;
+
+    public ReportGrpcService(BatchIngestor ingestor, IOptions<ReportOptions> options, ILogger<ReportGrpcService> logger)
+    {
+        _ingestor = ingestor;
+        _maxInFlightPerStream = options.Value.MaxInFlightPerStream;
+        _logger = logger;
+    }
+
+    public override async Task Report(IAsyncStreamReader<SampleBatch> requestStream, IServerStreamWriter<ReportAck> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var token = failed.Token;
+        RpcException? failure = null;
+        var acks = Channel.CreateUnbounded<ReportAck>(new UnboundedChannelOptions { SingleReader = true });
+        using var slots = new SemaphoreSlim(_maxInFlightPerStream, _maxInFlightPerStream);
+        var inFlight = new List<Task>();
+
+        // IServerStreamWriter allows one write at a time: one task writes every ack.
+        var writer = Task.Run(async () =>
+        {
+            await foreach (var ack in acks.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(ack, token).ConfigureAwait(false);
+            }
+        }, token);
+
+        async Task HandleAsync(SampleBatch batch)
+        {
+            try
+            {
+                var ack = await _ingestor.IngestAsync(batch, token).ConfigureAwait(false);
+                acks.Writer.TryWrite(ack);
+            }
+            catch (RpcException ex)
+            {
+                Interlocked.CompareExchange(ref failure, ex, null);
+                await failed.CancelAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+
+        try
+        {
+            await foreach (var batch in requestStream.ReadAllAsync(token).ConfigureAwait(false))
+            {
+                await slots.WaitAsync(token).ConfigureAwait(false);
+                inFlight.RemoveAll(static t => t.IsCompleted);
+                inFlight.Add(HandleAsync(batch));
+            }
+            await Task.WhenAll(inFlight).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (failure is not null)
+        {
+            // A batch could not be stored: fall through and report why.
+        }
+        finally
+        {
+            acks.Writer.TryComplete();
+        }
+
+        if (failure is not null)
+        {
+            Log.StreamFailed(_logger, context.Peer, failure.StatusCode, failure.Status.Detail);
+            throw failure;
+        }
+        await writer.ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2010, EventName = "StreamFailed", Level = LogLevel.Warning,
+            Message = "Report stream from {Peer} ended with {StatusCode}: {Detail}")]
+        public static partial void StreamFailed(ILogger logger, string peer, StatusCode statusCode, string detail);
+    }
+}

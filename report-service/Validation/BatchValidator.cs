@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Monitor.Protos.V1;
+using Monitor.ReportService.Options;
+
+namespace Monitor.ReportService.Validation;
+
+/// <summary>The outcome of validating one batch.</summary>
+/// <param name="Accepted">The batch minus rejected samples (the same instance when nothing was rejected); null when the whole batch was rejected.</param>
+/// <param name="Rejections">Rejected samples with reasons.</param>
+/// <param name="ClockSkewMs">Agent clock minus ours, milliseconds (0 when the batch carried no send time).</param>
+/// <param name="ClockSkewed">True when the skew is beyond the warning threshold.</param>
+internal sealed record ValidationResult(SampleBatch? Accepted, IReadOnlyList<SampleRejection> Rejections, long ClockSkewMs, bool ClockSkewed)
+{
+    public int AcceptedCount => Accepted?.Samples.Count ?? 0;
+}
+
+/// <summary>
+/// Checks every batch and sample against <see cref="ReportOptions"/>. Valid samples of a batch
+/// go through; each rejected one is reported with a reason that names the field.
+/// </summary>
+internal sealed class BatchValidator(IOptions<ReportOptions> options)
+{
+    private readonly ReportOptions _options = options.Value;
+
+    // host id -> series keys seen. Bounded per host by MaxSeriesPerHost (the cardinality guard).
+    private readonly ConcurrentDictionary<string, HashSet<string>> _seriesByHost = new(StringComparer.Ordinal);
+
+    public ValidationResult Validate(SampleBatch batch, long nowUnixMs)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        long skew = batch.SentAtUnixMs > 0 ? batch.SentAtUnixMs - nowUnixMs : 0;
+        bool skewed = Math.Abs(skew) > (long)_options.SkewWarningThreshold.TotalMilliseconds;
+
+        var batchProblem = CheckBatch(batch);
+        if (batchProblem is not null)
+        {
+            return new ValidationResult(null, [batchProblem], skew, skewed);
+        }
+
+        List<SampleRejection>? rejections = null;
+        List<Sample>? accepted = null;
+        var samples = batch.Samples;
+        long oldest = nowUnixMs - (long)_options.MaxSampleAge.TotalMilliseconds;
+        long newest = nowUnixMs + (long)_options.MaxFutureSkew.TotalMilliseconds;
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var rejection = CheckSample(batch.HostId, samples[i], i, oldest, newest);
+            if (rejection is null)
+            {
+                accepted?.Add(samples[i]);
+                continue;
+            }
+            rejections ??= [];
+            rejections.Add(rejection);
+            if (accepted is null)
+            {
+                // First rejection: copy the samples accepted so far.
+                accepted = new List<Sample>(samples.Count);
+                for (int j = 0; j < i; j++)
+                {
+                    accepted.Add(samples[j]);
+                }
+            }
+        }
+
+        if (rejections is null)
+        {
+            return new ValidationResult(batch, [], skew, skewed);
+        }
+        var trimmed = new SampleBatch
+        {
+            HostId = batch.HostId,
+            Sequence = batch.Sequence,
+            SentAtUnixMs = batch.SentAtUnixMs,
+            AgentVersion = batch.AgentVersion,
+        };
+        trimmed.Samples.AddRange(accepted!);
+        return new ValidationResult(trimmed, rejections, skew, skewed);
+    }
+
+    private SampleRejection? CheckBatch(SampleBatch batch)
+    {
+        if (string.IsNullOrEmpty(batch.HostId))
+        {
+            return Reject(-1, RejectionReasons.HostIdMissing, "host_id: must not be empty");
+        }
+        if (batch.HostId.Length > _options.MaxHostIdLength)
+        {
+            return Reject(-1, RejectionReasons.HostIdTooLong, $"host_id: {batch.HostId.Length} characters, at most {_options.MaxHostIdLength} allowed");
+        }
+        if (!IsPrintable(batch.HostId))
+        {
+            return Reject(-1, RejectionReasons.HostIdInvalid, "host_id: control characters are not allowed");
+        }
+        if (batch.Samples.Count > _options.MaxSamplesPerBatch)
+        {
+            return Reject(-1, RejectionReasons.BatchTooLarge, $"samples: {batch.Samples.Count} samples, at most {_options.MaxSamplesPerBatch} per batch");
+        }
+        return null;
+    }
+
+    private SampleRejection? CheckSample(string hostId, Sample sample, int index, long oldest, long newest)
+    {
+        var metric = sample.Metric;
+        if (metric.Length > _options.MaxMetricNameLength)
+        {
+            return Reject(index, RejectionReasons.MetricNameTooLong, $"samples[{index}].metric: {metric.Length} characters, at most {_options.MaxMetricNameLength}");
+        }
+        if (!IsMetricName(metric))
+        {
+            return Reject(index, RejectionReasons.InvalidMetricName, $"samples[{index}].metric: '{Truncate(metric)}' does not match [a-z][a-z0-9_]*");
+        }
+        if (!double.IsFinite(sample.Value))
+        {
+            return Reject(index, RejectionReasons.NonFiniteValue, $"samples[{index}].value: {sample.Value} is not a finite number");
+        }
+        if (sample.TimestampUnixMs < oldest || sample.TimestampUnixMs > newest)
+        {
+            return Reject(index, RejectionReasons.TimestampOutOfRange,
+                $"samples[{index}].timestamp_unix_ms: {sample.TimestampUnixMs} is outside [{oldest}, {newest}] (max age {_options.MaxSampleAge}, max future skew {_options.MaxFutureSkew})");
+        }
+        if (sample.Labels.Count > _options.MaxLabelsPerSample)
+        {
+            return Reject(index, RejectionReasons.TooManyLabels, $"samples[{index}].labels: {sample.Labels.Count} labels, at most {_options.MaxLabelsPerSample}");
+        }
+        foreach (var (key, value) in sample.Labels)
+        {
+            if (key.Length > _options.MaxLabelKeyLength || !IsLabelKey(key))
+            {
+                return Reject(index, RejectionReasons.InvalidLabelKey,
+                    $"samples[{index}].labels: key '{Truncate(key)}' must match [A-Za-z_][A-Za-z0-9_]* (at most {_options.MaxLabelKeyLength} characters) and must not be 'host_id'");
+            }
+            if (value.Length == 0 || value.Length > _options.MaxLabelValueLength || !IsPrintable(value))
+            {
+                return Reject(index, RejectionReasons.InvalidLabelValue,
+                    $"samples[{index}].labels[{key}]: value must be 1..{_options.MaxLabelValueLength} printable characters");
+            }
+        }
+        if (!TrackSeries(hostId, sample))
+        {
+            return Reject(index, RejectionReasons.SeriesLimitExceeded,
+                $"samples[{index}]: host '{Truncate(hostId)}' already has {_options.MaxSeriesPerHost} distinct series (Report:MaxSeriesPerHost)");
+        }
+        return null;
+    }
+
+    private bool TrackSeries(string hostId, Sample sample)
+    {
+        var key = SeriesKey(sample);
+        var set = _seriesByHost.GetOrAdd(hostId, static _ => new HashSet<string>(StringComparer.Ordinal));
+        lock (set)
+        {
+            return set.Contains(key) || (set.Count < _options.MaxSeriesPerHost && set.Add(key));
+        }
+    }
+
+    private static string SeriesKey(Sample sample)
+    {
+        if (sample.Labels.Count == 0)
+        {
+            return sample.Metric;
+        }
+        // Protobuf maps keep insertion order; sort so that the same label set is one series.
+        var keys = new string[sample.Labels.Count];
+        sample.Labels.Keys.CopyTo(keys, 0);
+        Array.Sort(keys, StringComparer.Ordinal);
+        var sb = new System.Text.StringBuilder(sample.Metric);
+        foreach (var k in keys)
+        {
+            sb.Append('\u0001').Append(k).Append('=').Append(sample.Labels[k]);
+        }
+        return sb.ToString();
+    }
+
+    internal static bool IsMetricName(string name)
+    {
+        if (name.Length == 0 || name[0] is < 'a' or > 'z')
+        {
+            return false;
+        }
+        foreach (var c in name)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    internal static bool IsLabelKey(string key)
+    {
+        if (key.Length == 0 || key == "host_id" || key[0] is >= '0' and <= '9')
+        {
+            return false;
+        }
+        foreach (var c in key)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsPrintable(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsControl(c))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : string.Concat(s.AsSpan(0, 64), "…");
+
+    private static SampleRejection Reject(int index, string reason, string detail) =>
+        new() { Index = index, Reason = reason, Detail = detail };
+}
