@@ -1,23 +1,36 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Monitor.KafkaMock;
 
 /// <summary>
-/// Loopback HTTP control endpoint of the mock (dependency-free <see cref="HttpListener"/>):
-/// <c>GET /health</c>, <c>GET /bootstrap</c>, <c>POST /topics?name=X&amp;partitions=N[&amp;replicationFactor=R]</c>.
+/// Loopback HTTP/1.1 control endpoint of the mock: a deliberately tiny, dependency-free server on a raw
+/// <see cref="TcpListener"/> (one request per connection, <c>Connection: close</c>). HttpListener was avoided: it
+/// matches the Host header against its prefix (so <c>localhost</c> 404s) and answers 411 to a body-less POST.
+/// <list type="bullet">
+/// <item><c>GET /health</c> → 200 "ok" once the cluster is ready (503 before).</item>
+/// <item><c>GET /bootstrap</c> → the bootstrap string.</item>
+/// <item><c>POST /topics?name=X&amp;partitions=N[&amp;replicationFactor=R]</c> (query or form body) → 200 JSON, 400 on bad input.</item>
+/// </list>
 /// </summary>
 internal sealed class ControlServer : IDisposable
 {
-    private readonly HttpListener _listener;
+    private const int MaxHeadBytes = 16 * 1024;
+    private const int MaxBodyBytes = 64 * 1024;
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly int _maxReplicationFactor;
     private readonly int _defaultReplicationFactor;
     private volatile MockCluster? _cluster;
     private volatile string? _bootstrap;
 
-    private ControlServer(HttpListener listener, int port, int maxReplicationFactor, int defaultReplicationFactor)
+    private ControlServer(TcpListener listener, int port, int maxReplicationFactor, int defaultReplicationFactor)
     {
         _listener = listener;
         Port = port;
@@ -27,13 +40,12 @@ internal sealed class ControlServer : IDisposable
 
     public int Port { get; }
 
-    /// <summary>Binds 127.0.0.1:<paramref name="port"/> now; requests are answered 503 until <see cref="SetReady"/>.</summary>
-    /// <exception cref="HttpListenerException">The port cannot be bound.</exception>
+    /// <summary>Binds 127.0.0.1:<paramref name="port"/> and serves; requests get 503 until <see cref="SetReady"/>.</summary>
+    /// <exception cref="SocketException">The port cannot be bound.</exception>
     public static ControlServer Start(int port, int maxReplicationFactor, int defaultReplicationFactor)
     {
-        var listener = new HttpListener { IgnoreWriteExceptions = true };
-        listener.Prefixes.Add($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
-        listener.Start();
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start(64);
         var server = new ControlServer(listener, port, maxReplicationFactor, defaultReplicationFactor);
         _ = Task.Run(server.AcceptLoopAsync);
         return server;
@@ -48,112 +60,105 @@ internal sealed class ControlServer : IDisposable
 
     private async Task AcceptLoopAsync()
     {
-        while (_listener.IsListening)
+        var ct = _stopping.Token;
+        while (!ct.IsCancellationRequested)
         {
-            HttpListenerContext context;
+            Socket socket;
             try
             {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
+                socket = await _listener.AcceptSocketAsync(ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
-                return; // stopped
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
             }
 
-            _ = Task.Run(() => Handle(context));
+            _ = HandleConnectionAsync(socket, ct);
         }
     }
 
-    private void Handle(HttpListenerContext context)
+    private async Task HandleConnectionAsync(Socket socket, CancellationToken stopping)
     {
-        var request = context.Request;
-        var response = context.Response;
-        try
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(RequestTimeout);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        await using (stream.ConfigureAwait(false))
         {
-            var path = request.Url?.AbsolutePath ?? "/";
-            var cluster = _cluster;
-            switch (path)
+            Response response;
+            try
             {
-                case "/health":
-                    if (cluster is null)
-                    {
-                        WriteText(response, HttpStatusCode.ServiceUnavailable, "starting\n");
-                    }
-                    else
-                    {
-                        WriteText(response, HttpStatusCode.OK, "ok\n");
-                    }
-
-                    break;
-                case "/bootstrap":
-                    WriteText(response, cluster is null ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK, (_bootstrap ?? "starting") + "\n");
-                    break;
-                case "/topics":
-                    if (request.HttpMethod != "POST")
-                    {
-                        response.AddHeader("Allow", "POST");
-                        WriteJsonError(response, HttpStatusCode.MethodNotAllowed, "use POST /topics?name=NAME&partitions=N");
-                    }
-                    else if (cluster is null)
-                    {
-                        WriteJsonError(response, HttpStatusCode.ServiceUnavailable, "mock cluster is starting");
-                    }
-                    else
-                    {
-                        CreateTopic(cluster, request, response);
-                    }
-
-                    break;
-                default:
-                    WriteText(response, HttpStatusCode.NotFound, "not found: try GET /health, GET /bootstrap, POST /topics?name=NAME&partitions=N\n");
-                    break;
+                var request = await ReadRequestAsync(stream, timeout.Token).ConfigureAwait(false);
+                response = request is null ? Response.Text(400, "bad request\n") : Route(request);
             }
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException)
-        {
-            // client went away
-        }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                return; // client went away or was too slow
+            }
 #pragma warning disable CA1031 // a control request must never take the mock down
-        catch (Exception e)
+            catch (Exception e)
 #pragma warning restore CA1031
-        {
-            Console.Error.WriteLine($"control: {request.HttpMethod} {request.RawUrl} failed: {e}");
+            {
+                await Console.Error.WriteLineAsync($"control: request failed: {e}").ConfigureAwait(false);
+                response = Response.JsonError(500, e.Message, topic: null);
+            }
+
             try
             {
-                WriteJsonError(response, HttpStatusCode.InternalServerError, e.Message);
+                await stream.WriteAsync(response.Serialize(), timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception inner) when (inner is HttpListenerException or ObjectDisposedException or InvalidOperationException or IOException)
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
-                // headers already sent or client gone
+                // client went away
             }
         }
     }
 
-    private void CreateTopic(MockCluster cluster, HttpListenerRequest request, HttpListenerResponse response)
+    private Response Route(Request request)
     {
-        var name = request.QueryString["name"];
-        var partitionsText = request.QueryString["partitions"];
-        var rfText = request.QueryString["replicationFactor"];
+        var cluster = _cluster;
+        switch (request.Path)
+        {
+            case "/health":
+                return cluster is null ? Response.Text(503, "starting\n") : Response.Text(200, "ok\n");
+            case "/bootstrap":
+                return cluster is null ? Response.Text(503, "starting\n") : Response.Text(200, _bootstrap + "\n");
+            case "/topics":
+                if (request.Method != "POST")
+                {
+                    return Response.JsonError(405, "use POST /topics?name=NAME&partitions=N", topic: null);
+                }
+
+                return cluster is null ? Response.JsonError(503, "mock cluster is starting", topic: null) : CreateTopic(cluster, request.Parameters);
+            default:
+                return Response.Text(404, "not found: GET /health, GET /bootstrap, POST /topics?name=NAME&partitions=N\n");
+        }
+    }
+
+    private Response CreateTopic(MockCluster cluster, Dictionary<string, string> parameters)
+    {
+        parameters.TryGetValue("name", out var name);
         if (!TopicNames.IsValid(name))
         {
-            WriteJsonError(response, HttpStatusCode.BadRequest, $"query parameter 'name' must match {TopicNames.Pattern} (and not be '.' or '..')", name);
-            return;
+            return Response.JsonError(400, $"parameter 'name' must match {TopicNames.Pattern} (and not be '.' or '..')", name);
         }
 
-        if (!int.TryParse(partitionsText, NumberStyles.None, CultureInfo.InvariantCulture, out var partitions)
+        if (!parameters.TryGetValue("partitions", out var partitionsText)
+            || !int.TryParse(partitionsText, NumberStyles.None, CultureInfo.InvariantCulture, out var partitions)
             || partitions < 1 || partitions > MockOptions.MaxPartitions)
         {
-            WriteJsonError(response, HttpStatusCode.BadRequest, $"query parameter 'partitions' must be an integer in [1, {MockOptions.MaxPartitions}]", name);
-            return;
+            return Response.JsonError(400, $"parameter 'partitions' must be an integer in [1, {MockOptions.MaxPartitions}]", name);
         }
 
         var replicationFactor = _defaultReplicationFactor;
-        if (rfText is not null
+        if (parameters.TryGetValue("replicationFactor", out var rfText)
             && (!int.TryParse(rfText, NumberStyles.None, CultureInfo.InvariantCulture, out replicationFactor)
                 || replicationFactor < 1 || replicationFactor > _maxReplicationFactor))
         {
-            WriteJsonError(response, HttpStatusCode.BadRequest, $"query parameter 'replicationFactor' must be an integer in [1, {_maxReplicationFactor}]", name);
-            return;
+            return Response.JsonError(400, $"parameter 'replicationFactor' must be an integer in [1, {_maxReplicationFactor}]", name);
         }
 
         var result = cluster.CreateTopic(name, partitions, replicationFactor);
@@ -164,7 +169,7 @@ internal sealed class ControlServer : IDisposable
         }
 
         Console.WriteLine($"control: create topic {result.Topic} partitions={result.Partitions} rf={result.ReplicationFactor}: {result.Error ?? "created"}");
-        WriteJson(response, HttpStatusCode.OK, w =>
+        return Response.Json(200, w =>
         {
             w.WriteString("topic", result.Topic);
             w.WriteNumber("partitions", result.Partitions);
@@ -181,8 +186,134 @@ internal sealed class ControlServer : IDisposable
         });
     }
 
-    private static void WriteJsonError(HttpListenerResponse response, HttpStatusCode status, string error, string? topic = null) =>
-        WriteJson(response, status, w =>
+    /// <summary>Reads one request head (and a small form body, if any); null when it is not valid HTTP/1.x.</summary>
+    private static async Task<Request?> ReadRequestAsync(NetworkStream stream, CancellationToken ct)
+    {
+        var buffer = new byte[MaxHeadBytes + MaxBodyBytes];
+        var filled = 0;
+        var headEnd = -1;
+        while (headEnd < 0)
+        {
+            if (filled == MaxHeadBytes)
+            {
+                return null;
+            }
+
+            var n = await stream.ReadAsync(buffer.AsMemory(filled, MaxHeadBytes - filled), ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return null;
+            }
+
+            filled += n;
+            headEnd = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8);
+        }
+
+        var head = Encoding.ASCII.GetString(buffer, 0, headEnd).Split("\r\n");
+        var requestLine = head[0].Split(' ');
+        if (requestLine.Length != 3 || !requestLine[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var contentLength = 0;
+        var form = false;
+        foreach (var line in head.AsSpan(1))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                continue;
+            }
+
+            var headerName = line[..colon].Trim();
+            var value = line[(colon + 1)..].Trim();
+            if (headerName.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                && (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out contentLength) || contentLength > MaxBodyBytes))
+            {
+                return null;
+            }
+
+            if (headerName.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                form = value.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        var bodyStart = headEnd + 4;
+        while (filled - bodyStart < contentLength)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(filled, bodyStart + contentLength - filled), ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return null;
+            }
+
+            filled += n;
+        }
+
+        var target = requestLine[1];
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var path = query < 0 ? target : target[..query];
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (form && contentLength > 0)
+        {
+            ParseUrlEncoded(Encoding.UTF8.GetString(buffer, bodyStart, contentLength), parameters);
+        }
+
+        if (query >= 0)
+        {
+            ParseUrlEncoded(target[(query + 1)..], parameters);
+        }
+
+        return new Request(requestLine[0], path, parameters);
+    }
+
+    private static void ParseUrlEncoded(string text, Dictionary<string, string> into)
+    {
+        foreach (var pair in text.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = Unescape(eq < 0 ? pair : pair[..eq]);
+            var value = eq < 0 ? "" : Unescape(pair[(eq + 1)..]);
+            into[key] = value;
+        }
+
+        static string Unescape(string s) => Uri.UnescapeDataString(s.Replace('+', ' '));
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _listener.Stop();
+        _listener.Dispose();
+        _stopping.Dispose();
+    }
+
+    private sealed record Request(string Method, string Path, Dictionary<string, string> Parameters);
+
+    private sealed record Response(int Status, string ContentType, byte[] Body)
+    {
+        // Loopback-only JSON for scripts and tests: no HTML-safe escaping of ' & < >.
+        private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+        public static Response Text(int status, string text) => new(status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text));
+
+        public static Response Json(int status, Action<Utf8JsonWriter> body)
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            {
+                writer.WriteStartObject();
+                body(writer);
+                writer.WriteEndObject();
+            }
+
+            buffer.WriteByte((byte)'\n');
+            return new Response(status, "application/json", buffer.ToArray());
+        }
+
+        public static Response JsonError(int status, string error, string? topic) => Json(status, w =>
         {
             if (topic is null)
             {
@@ -198,31 +329,21 @@ internal sealed class ControlServer : IDisposable
             w.WriteString("error", error);
         });
 
-    private static void WriteJson(HttpListenerResponse response, HttpStatusCode status, Action<Utf8JsonWriter> body)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        public byte[] Serialize()
         {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
+            var reason = Status switch
+            {
+                200 => "OK",
+                400 => "Bad Request",
+                404 => "Not Found",
+                405 => "Method Not Allowed",
+                503 => "Service Unavailable",
+                _ => "Internal Server Error",
+            };
+            var extra = Status == 405 ? "Allow: POST\r\n" : "";
+            var head = Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 {Status.ToString(CultureInfo.InvariantCulture)} {reason}\r\nContent-Type: {ContentType}\r\nContent-Length: {Body.Length.ToString(CultureInfo.InvariantCulture)}\r\n{extra}Connection: close\r\n\r\n");
+            return [.. head, .. Body];
         }
-
-        buffer.WriteByte((byte)'\n');
-        Write(response, status, "application/json", buffer.ToArray());
     }
-
-    private static void WriteText(HttpListenerResponse response, HttpStatusCode status, string text) =>
-        Write(response, status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text));
-
-    private static void Write(HttpListenerResponse response, HttpStatusCode status, string contentType, byte[] body)
-    {
-        response.StatusCode = (int)status;
-        response.ContentType = contentType;
-        response.ContentLength64 = body.Length;
-        response.OutputStream.Write(body);
-        response.Close();
-    }
-
-    public void Dispose() => ((IDisposable)_listener).Dispose();
 }

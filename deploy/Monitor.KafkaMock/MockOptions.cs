@@ -34,7 +34,7 @@ internal sealed class MockOptions
         usage: Monitor.KafkaMock [options]
 
           Starts librdkafka's in-memory MOCK Kafka cluster (a test double, data is lost on exit)
-          and exposes broker i on 127.0.0.1:(base-port + i).
+          and exposes broker i (1..N) on 127.0.0.1:(base-port + i - 1).
 
           --brokers N               number of mock brokers (default 3)
           --base-port P             first fixed broker port (default 9092 -> 9092,9093,9094)

@@ -1,0 +1,5 @@
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddMonitorDefaults();
+builder.AddAgent();
+
+builder.Build().Run();

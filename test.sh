@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs Monitor's tests.   ./test.sh [unit|integration|all]   (default: all)
+#
+#   unit         no I/O beyond the process: *.UnitTests and *.FunctionalTests projects
+#   integration  real servers: starts the local stack (deploy/stack.sh up) first and
+#                stops it afterwards if this script started it
+#   all          both (what CI runs)
+#
+# Ends with the line "N passed, N failed" computed from the xUnit result files, and exits
+# non-zero when a test failed, errored or a test project could not run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$ROOT"
+TIER=${1:-all}
+case "$TIER" in unit|integration|all) ;; *) echo "usage: $0 [unit|integration|all]" >&2; exit 2 ;; esac
+CONFIGURATION=${CONFIGURATION:-Debug}
+RESULTS="$ROOT/.state/test-results"
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+T0=$(date +%s)
+
+log() { printf '[test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+log "building Monitor.sln ($CONFIGURATION)"
+dotnet build Monitor.sln -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q
+
+projects=()
+if [ "$TIER" = unit ] || [ "$TIER" = all ]; then
+  while IFS= read -r p; do projects+=("$p"); done < <(ls -d tests/*.UnitTests tests/*.FunctionalTests 2>/dev/null | sort)
+fi
+STARTED_STACK=0
+if [ "$TIER" = integration ] || [ "$TIER" = all ]; then
+  while IFS= read -r p; do projects+=("$p"); done < <(ls -d tests/*.IntegrationTests 2>/dev/null | sort)
+  if ! deploy/stack.sh status >/dev/null 2>&1; then STARTED_STACK=1; fi
+  log "starting the local stack (deploy/stack.sh up)"
+  deploy/stack.sh up
+  # shellcheck disable=SC1091
+  set -a; source "$ROOT/.state/stack/endpoints.env"; set +a
+  # Under this command a missing server is a failure, never a skip.
+  export MONITOR_TEST_REQUIRE_STACK=1
+fi
+
+cleanup() {
+  if [ "$STARTED_STACK" = 1 ] && [ "${MONITOR_KEEP_STACK:-0}" != 1 ]; then
+    log "stopping the stack this run started"
+    deploy/stack.sh down || true
+  fi
+}
+trap cleanup EXIT
+
+rc=0
+for dir in "${projects[@]}"; do
+  name=$(basename "$dir")
+  exe="$dir/bin/$CONFIGURATION/net10.0/$name"
+  if [ ! -x "$exe" ]; then log "ERROR: $exe was not built"; rc=1; continue; fi
+  log "running $name"
+  if ! "$exe" -noColor -noAutoReporters -result-xml "$RESULTS/$name.xml"; then rc=1; fi
+  [ -s "$RESULTS/$name.xml" ] || { log "ERROR: $name wrote no results"; rc=1; }
+done
+
+passed=0; failed=0; skipped=0
+for f in "$RESULTS"/*.xml; do
+  [ -e "$f" ] || continue
+  while read -r line; do
+    attr() { grep -oE " $1=\"[0-9]+\"" <<<"$line" | grep -oE '[0-9]+' || echo 0; }
+    passed=$((passed + $(attr passed)))
+    failed=$((failed + $(attr failed) + $(attr errors)))
+    skipped=$((skipped + $(attr skipped)))
+  done < <(grep -oE '<assembly [^>]*>' "$f")
+done
+[ "$failed" -gt 0 ] && rc=1
+log "tier '$TIER' finished in $(( $(date +%s) - T0 )) s; results in $RESULTS"
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $rc
