@@ -90,6 +90,10 @@ validate_settings() {
   # The password goes into SQL, connection strings and a shell-sourced env file: keep it to a safe alphabet.
   [[ $MARIADB_PASSWORD =~ ^[A-Za-z0-9._~+@%^,:/-]{4,128}$ ]] \
     || die "MONITOR_MARIADB_PASSWORD must be 4-128 characters of [A-Za-z0-9._~+@%^,:/-]"
+  # ... and so does a real broker's bootstrap list
+  local bootstrap_re='^[]A-Za-z0-9._:,@/[-]+$'
+  [ -z "$EXTERNAL_KAFKA" ] || [[ $EXTERNAL_KAFKA =~ $bootstrap_re ]] \
+    || die "Kafka__BootstrapServers='$EXTERNAL_KAFKA' is not a host:port[,host:port...] list"
   # The same port twice would only show up as a confusing failure later.
   local servers=("mariadb:$MARIADB_PORT" "etcd:$ETCD_PORT" "etcd-peer:$ETCD_PEER_PORT" "influxdb:$INFLUX_PORT"
                  "influxdb-rpc:$INFLUX_RPC_PORT" "nginx-http:$NGINX_HTTP_PORT" "nginx-grpc:$NGINX_GRPC_PORT"
@@ -110,8 +114,7 @@ validate_settings() {
 }
 
 # ---------------------------------------------------------------- paths
-mkdir -p "$STATE_DIR" 2>/dev/null || true
-[ -d "$STATE_DIR" ] && STATE_DIR=$(cd "$STATE_DIR" && pwd)    # absolute: nginx -p and mariadbd need it
+case "$STATE_DIR" in /*) ;; *) STATE_DIR=$PWD/$STATE_DIR ;; esac   # absolute: nginx -p and mariadbd need it
 STACK_DIR=$STATE_DIR/stack
 LOCK_FILE=$STACK_DIR/.lock
 ENV_FILE=$STACK_DIR/endpoints.env
@@ -195,14 +198,22 @@ pid_alive() {
   fi
 }
 
-# Processes whose session id is <sid>: everything a `setsid` server started (e.g. nginx workers).
+# is_running <pid>: exists and is not a zombie (a killed server stays a zombie until init reaps it)
+is_running() {
+  local line
+  { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+  line=${line##*) }
+  [ "${line%% *}" != Z ]
+}
+
+# Processes whose session id is <sid> (zombies excluded): everything a `setsid` server started (e.g. nginx workers).
 session_pids() {
-  local sid=$1 f line rest sess
+  local sid=$1 f line rest state sess
   for f in /proc/[0-9]*/stat; do
     { read -r line <"$f"; } 2>/dev/null || continue
     rest=${line##*) }                                 # fields after "pid (comm) ": state ppid pgrp session ...
-    read -r _ _ _ sess _ <<<"$rest"
-    [ "$sess" = "$sid" ] && { f=${f#/proc/}; echo "${f%/stat}"; }
+    read -r state _ _ sess _ <<<"$rest"
+    [ "$sess" = "$sid" ] && [ "$state" != Z ] && { f=${f#/proc/}; echo "${f%/stat}"; }
   done
   return 0
 }
@@ -293,8 +304,8 @@ stop_one() {
   fi
   pid=$(<"$pf")
   kill -"$sig" "$pid" 2>/dev/null || true
-  for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then log "$name: still alive after 30s, sending KILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  for i in $(seq 1 300); do is_running "$pid" || break; sleep 0.1; done
+  if is_running "$pid"; then log "$name: still alive after 30s, sending KILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   # e.g. nginx workers whose master was KILLed: they are in the session the server's setsid created
   for i in $(seq 1 50); do
     mapfile -t leftovers < <(session_pids "$pid")
@@ -304,6 +315,8 @@ stop_one() {
     fi
     sleep 0.1
   done
+  # dead now; give init a moment to reap it, so `ps` right after `down` shows no <defunct> entry either
+  for i in $(seq 1 30); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
   rm -f "$pf"; log "$name: stopped (pid $pid)"
 }
 
@@ -659,7 +672,7 @@ up_kafka_external() {
   local md
   log "kafka: using the broker in Kafka__BootstrapServers=$EXTERNAL_KAFKA (no mock)"
   md=$(k_external_check) || { printf '%s\n' "$md" | tail -n 10 >&2; die "kafka: broker $EXTERNAL_KAFKA does not answer (kcat -L -m 5)"; }
-  log "kafka: $(grep -m1 -E '^ [0-9]+ brokers:' <<<"$md" | tr -d ' :' || true) answering at $EXTERNAL_KAFKA"
+  log "kafka: $(grep -m1 -oE '[0-9]+ brokers' <<<"$md" || echo 'broker') answering at $EXTERNAL_KAFKA"
   KAFKA_BOOTSTRAP=$EXTERNAL_KAFKA
   if pid_alive "$K_PF" kafka-mock; then
     log "kafka: note: a kafka-mock from an earlier 'up' is still running (pid $(<"$K_PF")); '$0 down' stops it"

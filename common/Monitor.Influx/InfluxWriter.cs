@@ -127,7 +127,14 @@ public sealed partial class InfluxWriter
             if (response.IsSuccessStatusCode)
             {
                 var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                Log.Written(_logger, pointCount, lineProtocol.Length, sentBytes, _database, elapsedMs);
+                if (pointCount >= 0)
+                {
+                    Log.Written(_logger, pointCount, lineProtocol.Length, sentBytes, _database, elapsedMs);
+                }
+                else
+                {
+                    Log.WrittenBytes(_logger, lineProtocol.Length, sentBytes, _database, elapsedMs);
+                }
                 return;
             }
 
@@ -184,6 +191,10 @@ public sealed partial class InfluxWriter
         [LoggerMessage(EventId = 1, EventName = "InfluxWritten", Level = LogLevel.Debug,
             Message = "Wrote {PointCount} points ({Bytes} bytes, {SentBytes} sent) to InfluxDB database {Database} in {ElapsedMs:F1} ms")]
         public static partial void Written(ILogger logger, int pointCount, int bytes, long sentBytes, string database, double elapsedMs);
+
+        [LoggerMessage(EventId = 5, EventName = "InfluxWrittenBytes", Level = LogLevel.Debug,
+            Message = "Wrote {Bytes} bytes ({SentBytes} sent) to InfluxDB database {Database} in {ElapsedMs:F1} ms")]
+        public static partial void WrittenBytes(ILogger logger, int bytes, long sentBytes, string database, double elapsedMs);
 
         [LoggerMessage(EventId = 2, EventName = "InfluxWriteRejected", Level = LogLevel.Warning,
             Message = "InfluxDB answered HTTP {StatusCode} to a write to database {Database} (transient: {IsTransient}, malformed: {IsMalformed}): {ServerError}")]

@@ -23,8 +23,9 @@ namespace Monitor.Influx;
 /// would be ambiguous: before another backslash, before a character this element escapes, and in field keys (which the
 /// Go parser unescapes like strings) before a double quote. That is exact on 3.x and per the spec; 1.x/2.x keep such
 /// doubled backslashes as two characters. Leaving them single instead would suit the Go parser but make 3.x split the
-/// line differently. A value that <em>ends</em> in a backslash is rejected, as both InfluxDB parsers reject it (and
-/// 1.6 mis-parses the line).
+/// line differently. Checked against InfluxDB 1.6.7: <c>C:\Windows</c> and <c>a\"b</c> come back unchanged,
+/// <c>a\,b</c> comes back as <c>a\\,b</c>. A value that <em>ends</em> in a backslash is rejected: InfluxDB 3.x rejects it
+/// and the 1.x parser takes it as escaping the following delimiter and mis-splits the line.
 /// </para>
 /// <para>
 /// Control characters (U+0000 to U+001F: line breaks, tabs, NUL) are rejected: line protocol cannot carry a line break,

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Brings the whole Monitor system up on this machine, or stops it.
+#
+#   ./run.sh [up]     stack (MariaDB, etcd, InfluxDB, nginx, Kafka or its mock) + 3 report services
+#                     + 2 persistence services + analyze, warning, manage + one agent; prints where to look
+#   ./run.sh down     stops every process this script started, then the stack
+#   ./run.sh status   what is running
+#
+# State, logs and PID files live under ${MONITOR_STATE_DIR:-<repo>/.state}. Ports are those of
+# docs/ARCHITECTURE.md; override the stack's with the MONITOR_*_PORT variables of deploy/stack.sh.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STATE=${MONITOR_STATE_DIR:-$ROOT/.state}
+RUN="$STATE/run"
+CONFIGURATION=${CONFIGURATION:-Release}
+AGENT_INTERVAL=${MONITOR_AGENT_INTERVAL:-00:00:10}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+log() { printf '[run %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# name|folder|assembly|grpc port|http port
+SERVICES=(
+  "report-0|report-service|Monitor.ReportService|8000|8100"
+  "report-1|report-service|Monitor.ReportService|8001|8101"
+  "report-2|report-service|Monitor.ReportService|8002|8102"
+  "persistent-0|persistent-service|Monitor.PersistentService||8110"
+  "persistent-1|persistent-service|Monitor.PersistentService||8111"
+  "analyze|analyze-service|Monitor.AnalyzeService|8010|8020"
+  "warning|warning-service|Monitor.WarningService|8030|8040"
+  "manage|manage-service|Monitor.ManageService|8050|8060"
+)
+
+alive() { local pf="$RUN/$1.pid"; [ -s "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null && grep -q "$2" "/proc/$(cat "$pf")/cmdline" 2>/dev/null; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_one() {
+  local name=$1 dll=$2; shift 2
+  if alive "$name" "$(basename "$dll")"; then log "$name: already running (pid $(cat "$RUN/$name.pid"))"; return; fi
+  (cd "$(dirname "$dll")" && env "$@" setsid dotnet "$dll" </dev/null >>"$RUN/logs/$name.log" 2>&1 & echo $! >"$RUN/$name.pid")
+  log "$name: started pid $(cat "$RUN/$name.pid"), log $RUN/logs/$name.log"
+}
+
+wait_healthy() {
+  local name=$1 url=$2 i
+  for i in $(seq 1 300); do
+    curl -fs -m 2 -o /dev/null "$url" && { log "$name: healthy ($url)"; return 0; }
+    alive "$name" dotnet || { tail -n 30 "$RUN/logs/$name.log" >&2; die "$name exited during start-up (log above: $RUN/logs/$name.log)"; }
+    sleep 0.2
+  done
+  tail -n 30 "$RUN/logs/$name.log" >&2; die "$name not healthy within 60 s"
+}
+
+cmd_up() {
+  mkdir -p "$RUN/logs"
+  "$ROOT/deploy/stack.sh" up
+  set -a; source "$STATE/stack/endpoints.env"; set +a
+  log "building Monitor ($CONFIGURATION)"
+  dotnet build "$ROOT/Monitor.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q
+  local spec name folder asm grpc http dll env
+  for spec in "${SERVICES[@]}"; do
+    IFS='|' read -r name folder asm grpc http <<<"$spec"
+    dll="$ROOT/$folder/bin/$CONFIGURATION/net10.0/$asm.dll"
+    if ! alive "$name" "$asm.dll"; then
+      for p in $grpc $http; do port_busy "$p" && die "$name: port 127.0.0.1:$p is already in use by another process"; done
+    fi
+    env=("Service__InstanceId=$name" "Service__HttpUrl=http://127.0.0.1:$http")
+    [ -n "$grpc" ] && env+=("Service__GrpcUrl=http://127.0.0.1:$grpc")
+    start_one "$name" "$dll" "${env[@]}"
+  done
+  for spec in "${SERVICES[@]}"; do
+    IFS='|' read -r name folder asm grpc http <<<"$spec"
+    wait_healthy "$name" "http://127.0.0.1:$http/health/ready"
+  done
+  start_one agent "$ROOT/agent/bin/$CONFIGURATION/net10.0/monitor-agent.dll" \
+    "Agent__Interval=$AGENT_INTERVAL" "Agent__ReportAddresses__0=$MONITOR_TEST_NGINX_GRPC"
+  local host; host=$(hostname)
+  cat <<INFO
+
+Monitor is up.
+  console / HTTP APIs (nginx) : $MONITOR_TEST_NGINX_HTTP/
+  agent gRPC entry (nginx)    : $MONITOR_TEST_NGINX_GRPC  (-> report services :8000-8002)
+  health                      : http://127.0.0.1:8100/health/ready  (each service: its HTTP port + /health/ready, /metrics)
+  InfluxDB                    : $MONITOR_TEST_INFLUX   e.g.
+      curl -s '$MONITOR_TEST_INFLUX/query?db=monitor' --data-urlencode "q=SELECT * FROM cpu_rate WHERE host_id='$host' ORDER BY time DESC LIMIT 5"
+  etcd registry               : ETCDCTL_API=3 etcdctl --endpoints=$MONITOR_TEST_ETCD get --prefix /monitor/services/ --keys-only
+  logs                        : $RUN/logs/   (stack servers: $STATE/stack/)
+  the agent samples every $AGENT_INTERVAL as host '$host'
+  stop everything             : ./run.sh down
+INFO
+}
+
+stop_one() {
+  local name=$1 pf="$RUN/$1.pid" pid i
+  [ -s "$pf" ] || return 0
+  pid=$(cat "$pf")
+  if kill -0 "$pid" 2>/dev/null && grep -q dotnet "/proc/$pid/cmdline" 2>/dev/null; then
+    kill -TERM "$pid"
+    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && { log "$name: still alive after 30 s, killing"; kill -KILL "$pid"; }
+    log "$name: stopped (pid $pid)"
+  fi
+  rm -f "$pf"
+}
+
+cmd_down() {
+  stop_one agent
+  local spec name pids=()
+  for spec in "${SERVICES[@]}"; do
+    IFS='|' read -r name _ <<<"$spec"
+    stop_one "$name" & pids+=($!)
+  done
+  wait "${pids[@]}" 2>/dev/null || true
+  "$ROOT/deploy/stack.sh" down
+}
+
+cmd_status() {
+  local spec name rc=0
+  "$ROOT/deploy/stack.sh" status || rc=1
+  for spec in agent "${SERVICES[@]}"; do
+    IFS='|' read -r name _ <<<"$spec"
+    if alive "$name" dotnet; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; rc=1; fi
+  done
+  return $rc
+}
+
+case "${1:-up}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 [up|down|status]" >&2; exit 2 ;;
+esac
