@@ -17,8 +17,9 @@ internal static class AgentExtensions
         services.AddSingleton<HostCollector>();
         services.AddSingleton(sp => new PendingBatches(sp.GetRequiredService<IOptions<AgentOptions>>().Value.MaxPendingBatches));
         services.AddSingleton<AckLedger>();
-        services.AddHostedService<SamplingWorker>();
+        // Hosted services stop in reverse order: sampling stops first, then the sender drains.
         services.AddHostedService<ReportSender>();
+        services.AddHostedService<SamplingWorker>();
         return builder;
     }
 }

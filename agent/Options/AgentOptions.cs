@@ -39,6 +39,13 @@ public sealed class AgentOptions
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// On shutdown, how long the agent keeps the stream open for the acks of batches already taken,
+    /// so that a graceful stop leaves nothing unacknowledged. The default is 5 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Optional audit ledger: every acknowledged sample is appended to this file as one JSON line
     /// (host, sequence, metric, labels, value, timestamp). Used by the end-to-end tests to compare
     /// what was sent with what was stored. The default is none.

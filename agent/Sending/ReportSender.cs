@@ -57,6 +57,25 @@ internal sealed partial class ReportSender(
         }
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Sampling has already stopped: give the open stream a moment to collect outstanding acks.
+        using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        drain.CancelAfter(_options.DrainTimeout);
+        try
+        {
+            while (pending.Count > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), timeProvider, drain.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Log.DrainIncomplete(logger, pending.Count);
+        }
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Runs one stream until it fails; returns the number of acks it received.</summary>
     private async Task<long> StreamAsync(string address, CancellationToken stoppingToken)
     {
@@ -111,6 +130,7 @@ internal sealed partial class ReportSender(
                     lastSent = batch.Sequence;
                 }
                 var finished = await Task.WhenAny(waitForAdd, reader).ConfigureAwait(false);
+                streamCts.Token.ThrowIfCancellationRequested();
                 if (finished == reader)
                 {
                     await reader.ConfigureAwait(false);
@@ -149,6 +169,10 @@ internal sealed partial class ReportSender(
         [LoggerMessage(EventId = 4104, EventName = "SamplesRejected", Level = LogLevel.Warning,
             Message = "Batch {Sequence}: {Count} sample(s) rejected, first {Reason}: {Detail}")]
         public static partial void Rejected(ILogger logger, ulong sequence, int count, string reason, string detail);
+
+        [LoggerMessage(EventId = 4106, EventName = "DrainIncomplete", Level = LogLevel.Warning,
+            Message = "Stopping with {Pending} unacknowledged batch(es); they are lost unless spooled")]
+        public static partial void DrainIncomplete(ILogger logger, int pending);
 
         [LoggerMessage(EventId = 4105, EventName = "ClockSkewed", Level = LogLevel.Warning,
             Message = "The report service says this host's clock is off by {SkewMs} ms; check NTP")]
