@@ -38,7 +38,9 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_one() {
   local name=$1 dll=$2; shift 2
   if alive "$name" "$(basename "$dll")"; then log "$name: already running (pid $(cat "$RUN/$name.pid"))"; return; fi
-  (cd "$(dirname "$dll")" && env "$@" setsid dotnet "$dll" </dev/null >>"$RUN/logs/$name.log" 2>&1 & echo $! >"$RUN/$name.pid")
+  # exec all the way down so that $! is the service's own PID; close inherited fds so CI's pipes are not held
+  (cd "$(dirname "$dll")" && exec env "$@" setsid dotnet "$dll" </dev/null >>"$RUN/logs/$name.log" 2>&1 9>&- 250>&- 255>&-) &
+  echo $! >"$RUN/$name.pid"
   log "$name: started pid $(cat "$RUN/$name.pid"), log $RUN/logs/$name.log"
 }
 
@@ -67,6 +69,8 @@ cmd_up() {
     fi
     env=("Service__InstanceId=$name" "Service__HttpUrl=http://127.0.0.1:$http")
     [ -n "$grpc" ] && env+=("Service__GrpcUrl=http://127.0.0.1:$grpc")
+    # Reassign a crashed consumer's partitions after 10 s instead of librdkafka's 45 s.
+    [[ $name == persistent-* ]] && env+=("Kafka__Consumer__session.timeout.ms=10000" "Kafka__Consumer__heartbeat.interval.ms=3000")
     start_one "$name" "$dll" "${env[@]}"
   done
   for spec in "${SERVICES[@]}"; do

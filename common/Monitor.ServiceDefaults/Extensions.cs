@@ -76,14 +76,15 @@ public static class MonitorServiceDefaultsExtensions
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<ServiceOptions>>().Value;
-            Listen(kestrel, options.HttpUrl, HttpProtocols.Http1AndHttp2);
+            // Cleartext HTTP/2 needs prior knowledge, which browsers and nginx's proxy_pass do not use: HTTP/1.1 only.
+            Listen(kestrel, options.HttpUrl, HttpProtocols.Http1);
             if (!string.IsNullOrEmpty(options.GrpcUrl))
             {
                 Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2);
             }
             if (!string.IsNullOrEmpty(options.AdminUrl))
             {
-                Listen(kestrel, options.AdminUrl, HttpProtocols.Http1AndHttp2);
+                Listen(kestrel, options.AdminUrl, HttpProtocols.Http1);
             }
         });
 

@@ -12,11 +12,13 @@ internal sealed class DeadLetterPublisher : IDisposable
     private readonly IProducer<byte[]?, byte[]?> _producer;
     private readonly string _topic;
 
-    public DeadLetterPublisher(IOptions<KafkaOptions> kafka, IOptions<ServiceOptions> service)
+    public DeadLetterPublisher(IOptions<KafkaOptions> kafka, IOptions<ServiceOptions> service, ILogger<DeadLetterPublisher> logger)
     {
         _topic = kafka.Value.DeadLetterTopic;
         _producer = new ProducerBuilder<byte[]?, byte[]?>(
-            KafkaConventions.CreateProducerConfig(kafka.Value, $"persistent-dlq-{service.Value.EffectiveInstanceId}")).Build();
+            KafkaConventions.CreateProducerConfig(kafka.Value, $"persistent-dlq-{service.Value.EffectiveInstanceId}"))
+            .SetLogHandler((_, m) => KafkaLog.Forward(logger, m))
+            .Build();
     }
 
     public async Task PublishAsync(ConsumeResult<byte[]?, byte[]?> source, string reason, CancellationToken cancellationToken)

@@ -45,6 +45,7 @@ internal sealed partial class PersistenceWorker(
         var config = KafkaConventions.CreateConsumerConfig(_kafka, _options.GroupId, $"persistent-{serviceOptions.Value.EffectiveInstanceId}");
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, e) => Log.KafkaError(logger, e.Code, e.Reason, e.IsFatal))
+            .SetLogHandler((_, m) => KafkaLog.Forward(logger, m))
             .SetPartitionsAssignedHandler(OnAssigned)
             .SetPartitionsRevokedHandler(OnRevoked)
             .SetPartitionsLostHandler(OnLost)

@@ -30,6 +30,7 @@ internal sealed partial class SampleBatchPublisher : ISampleBatchPublisher, IDis
         _logger = logger;
         _producer = new ProducerBuilder<string, byte[]>(KafkaConventions.CreateProducerConfig(kafka.Value, $"report-{instance}"))
             .SetErrorHandler((_, e) => Log.KafkaError(_logger, e.Code, e.Reason, e.IsFatal))
+            .SetLogHandler((_, m) => KafkaLog.Forward(_logger, m))
             .Build();
         Log.ProducerCreated(_logger, kafka.Value.BootstrapServers, _topic);
     }
