@@ -17,9 +17,12 @@ public sealed class InfluxTestDatabase : IAsyncDisposable
     public string Name { get; }
     public string Url => _http.BaseAddress!.ToString().TrimEnd('/');
 
-    public static async Task<InfluxTestDatabase> CreateAsync(CancellationToken cancellationToken = default)
+    public static async Task<InfluxTestDatabase> CreateAsync(CancellationToken cancellationToken = default) =>
+        await CreateAsync(StackEnvironment.Influx, cancellationToken);
+
+    public static async Task<InfluxTestDatabase> CreateAsync(string influxUrl, CancellationToken cancellationToken = default)
     {
-        var http = new HttpClient { BaseAddress = new Uri(StackEnvironment.Influx), Timeout = TimeSpan.FromSeconds(30) };
+        var http = new HttpClient { BaseAddress = new Uri(influxUrl), Timeout = TimeSpan.FromSeconds(30) };
         var db = new InfluxTestDatabase(http, "monitor_test_" + Guid.NewGuid().ToString("N")[..12]);
         await db.ExecuteAsync($"CREATE DATABASE \"{db.Name}\"", cancellationToken);
         return db;
