@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using Monitor.Influx;
+using Polly;
 using Monitor.PersistentService.Extensions;
 using Monitor.PersistentService.Influx;
 using Monitor.PersistentService.Options;
@@ -23,6 +24,7 @@ internal sealed partial class PersistenceWorker(
     IOptions<PersistenceOptions> persistenceOptions,
     IOptions<ServiceOptions> serviceOptions,
     InfluxWriter influx,
+    [FromKeyedServices(ResiliencePipelines.InfluxWrite)] ResiliencePipeline writePipeline,
     DeadLetterPublisher deadLetters,
     PersistenceMetrics metrics,
     TimeProvider timeProvider,
@@ -193,37 +195,24 @@ internal sealed partial class PersistenceWorker(
         _lines.Reset();
     }
 
-    /// <summary>Returns false when InfluxDB rejected the points as malformed (400); retries everything else until it succeeds or is cancelled.</summary>
+    /// <summary>Returns false when InfluxDB rejected the points as malformed (400); anything else is retried by the pipeline until it succeeds or is cancelled.</summary>
     private async Task<bool> WriteWithRetryAsync(LineProtocolBuilder lines, CancellationToken cancellationToken)
     {
-        var delay = _options.RetryInitialDelay;
-        for (int attempt = 1; ; attempt++)
+        var started = Stopwatch.GetTimestamp();
+        try
         {
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                await influx.WriteAsync(lines.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                metrics.Written(lines.PointCount, Stopwatch.GetElapsedTime(started));
-                if (attempt > 1)
-                {
-                    Log.WriteRecovered(logger, attempt);
-                }
-                return true;
-            }
-            catch (InfluxWriteException ex) when (ex.IsMalformed)
-            {
-                metrics.WriteFailed("malformed");
-                Log.WriteMalformed(logger, lines.PointCount, ex.Message);
-                return false;
-            }
-            catch (InfluxWriteException ex)
-            {
-                metrics.WriteFailed(ex.IsTransient ? "transient" : "rejected");
-                Log.WriteFailed(logger, lines.PointCount, attempt, delay, ex.Message);
-            }
-            var jittered = delay * (0.8 + (Random.Shared.NextDouble() * 0.4));
-            await Task.Delay(jittered, timeProvider, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryMaxDelay.Ticks));
+            await writePipeline.ExecuteAsync(
+                static async (state, ct) => await state.influx.WriteAsync(state.lines.WrittenMemory, ct).ConfigureAwait(false),
+                (influx, lines),
+                cancellationToken).ConfigureAwait(false);
+            metrics.Written(lines.PointCount, Stopwatch.GetElapsedTime(started));
+            return true;
+        }
+        catch (InfluxWriteException ex) when (ex.IsMalformed)
+        {
+            metrics.WriteFailed("malformed");
+            Log.WriteMalformed(logger, lines.PointCount, ex.Message);
+            return false;
         }
     }
 
@@ -368,13 +357,7 @@ internal sealed partial class PersistenceWorker(
             Message = "Message {Source} dead-lettered: {Reason}")]
         public static partial void DeadLettered(ILogger logger, string source, string reason);
 
-        [LoggerMessage(EventId = 3005, EventName = "InfluxWriteFailed", Level = LogLevel.Warning,
-            Message = "InfluxDB write of {Points} points failed (attempt {Attempt}), nothing committed; retrying in {Delay}: {Error}")]
-        public static partial void WriteFailed(ILogger logger, int points, int attempt, TimeSpan delay, string error);
 
-        [LoggerMessage(EventId = 3006, EventName = "InfluxWriteRecovered", Level = LogLevel.Information,
-            Message = "InfluxDB write succeeded after {Attempts} attempts")]
-        public static partial void WriteRecovered(ILogger logger, int attempts);
 
         [LoggerMessage(EventId = 3007, EventName = "InfluxWriteMalformed", Level = LogLevel.Error,
             Message = "InfluxDB rejected a write of {Points} points as malformed: {Error}; isolating the bad message(s)")]
