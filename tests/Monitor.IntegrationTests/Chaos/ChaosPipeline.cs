@@ -24,17 +24,24 @@ public sealed class ChaosPipeline : IAsyncDisposable
     public string DeadLetterTopic { get; } = KafkaTopics.NewName("monitor-chaos-dlq");
     public string GroupId { get; } = "monitor-persistent-chaos-" + Guid.NewGuid().ToString("N")[..8];
     public InfluxTestDatabase Influx { get; }
-    public List<(ServiceProcess Process, string GrpcUrl)> Reports { get; } = [];
+    public List<(ServiceProcess Process, string GrpcUrl, string HttpUrl)> Reports { get; } = [];
+    public List<string> PersistenceHttpUrls { get; } = [];
+    public int Partitions { get; private set; } = 8;
     public List<ServiceProcess> Persistence { get; } = [];
 
-    public static async Task<ChaosPipeline> StartAsync(int reports, int persistence, string? influxUrl = null)
+    public static async Task<ChaosPipeline> StartAsync(int reports, int persistence, string? influxUrl = null, int partitions = 8, Func<ChaosPipeline, Task>? beforeServices = null)
     {
         var ct = TestContext.Current.CancellationToken;
         influxUrl ??= StackEnvironment.Influx;
         var db = await InfluxTestDatabase.CreateAsync(influxUrl, ct);
         var pipeline = new ChaosPipeline(influxUrl, db);
-        await KafkaTopics.CreateAsync(pipeline.Topic, 8, ct);
+        pipeline.Partitions = partitions;
+        await KafkaTopics.CreateAsync(pipeline.Topic, partitions, ct);
         await KafkaTopics.CreateAsync(pipeline.DeadLetterTopic, 1, ct);
+        if (beforeServices is not null)
+        {
+            await beforeServices(pipeline);
+        }
         var waits = new List<Task>();
         for (int i = 0; i < reports; i++)
         {
@@ -46,7 +53,7 @@ public sealed class ChaosPipeline : IAsyncDisposable
                 ["Service__HttpUrl"] = http,
                 ["Service__InstanceId"] = $"chaos-report-{i}-{Guid.NewGuid():N}"[..22],
             });
-            pipeline.Reports.Add((p, grpc));
+            pipeline.Reports.Add((p, grpc, http));
             waits.Add(p.WaitHealthyAsync(http + "/health/ready", TimeSpan.FromSeconds(60), ct));
         }
         for (int i = 0; i < persistence; i++)
@@ -75,6 +82,7 @@ public sealed class ChaosPipeline : IAsyncDisposable
             ["Kafka__Consumer__heartbeat.interval.ms"] = "1000",
         });
         Persistence.Add(p);
+        PersistenceHttpUrls.Add(http);
         await p.WaitHealthyAsync(http + "/health/ready", TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
     }
 
@@ -133,7 +141,7 @@ public sealed class ChaosPipeline : IAsyncDisposable
             GroupId = GroupId,
             EnableAutoCommit = false,
         }).Build();
-        var partitions = Enumerable.Range(0, 8).Select(p => new TopicPartition(Topic, p)).ToList();
+        var partitions = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(Topic, p)).ToList();
         return consumer.Committed(partitions, TimeSpan.FromSeconds(10)).ToDictionary(o => o.Partition.Value, o => o.Offset.Value);
     }
 

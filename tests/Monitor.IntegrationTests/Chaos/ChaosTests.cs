@@ -163,6 +163,53 @@ public sealed class ChaosTests
         Assert.Equal((3UL, 1U, 0), (acks[2].Sequence, acks[2].AcceptedCount, acks[2].Rejections.Count));
         Assert.False(await call.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
         Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+
+        // ... and every rejection is counted by reason on /metrics.
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(pipeline.Reports[0].HttpUrl + "/metrics", TestContext.Current.CancellationToken);
+        Assert.Matches("monitor_report_samples_rejected_total\\{[^}]*reason=\"invalid_metric_name\"[^}]*\\} 1", metrics);
+        Assert.Matches("monitor_report_samples_rejected_total\\{[^}]*reason=\"host_id_missing\"[^}]*\\} 1", metrics);
+        Assert.Matches("monitor_report_samples_accepted_total\\{[^}]*\\} 2", metrics);
+    }
+
+    [Fact]
+    public async Task CommittedOffsetBelowLowWatermark_PersistenceReportsDataLossLoudly()
+    {
+        // Arrange: the group's committed offset is 0, then the broker's retention drops the head of
+        // the partition (the mock keeps ~5 MiB per partition; a real broker's retention.bytes does the same).
+        var padding = new string('x', 64 * 1024);
+        await using var pipeline = await ChaosPipeline.StartAsync(reports: 0, persistence: 0, partitions: 1);
+        var tp = new TopicPartition(pipeline.Topic, 0);
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = StackEnvironment.Kafka, LingerMs = 5 }).Build())
+        {
+            var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+            for (int i = 0; i < 160; i++)
+            {
+                var batch = new SampleBatch { HostId = "chaos-wm", Sequence = (ulong)i + 1, AgentVersion = padding };
+                batch.Samples.Add(new Sample { Metric = "chaos_a", Value = i, TimestampUnixMs = now + i });
+                producer.Produce(pipeline.Topic, new Message<string, byte[]> { Key = "chaos-wm", Value = Google.Protobuf.MessageExtensions.ToByteArray(batch) });
+            }
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+        using (var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = StackEnvironment.Kafka, GroupId = pipeline.GroupId }).Build())
+        {
+            consumer.Commit([new TopicPartitionOffset(tp, 0)]);
+            var low = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).Low.Value;
+            Assert.True(low > 0, $"the broker dropped the head of the partition (low watermark {low})");
+        }
+
+        // Act
+        await pipeline.StartPersistenceAsync();
+
+        // Assert
+        await Poll.UntilAsync(() => pipeline.Persistence[0].Tail(200).Contains("DATA LOSS", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "the DATA LOSS log line", TestContext.Current.CancellationToken);
+        using var http = new HttpClient();
+        await Poll.UntilAsync(async () =>
+        {
+            var metrics = await http.GetStringAsync(pipeline.PersistenceHttpUrls[0] + "/metrics", TestContext.Current.CancellationToken);
+            return System.Text.RegularExpressions.Regex.IsMatch(metrics, "monitor_persistence_lost_below_watermark_total\\{[^}]*\\} [1-9]");
+        }, TimeSpan.FromSeconds(15), "the lost-below-watermark counter", TestContext.Current.CancellationToken);
     }
 }
 
