@@ -24,8 +24,11 @@ public sealed class EtcdOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The configured endpoints without blanks (an environment override may blank the default out).</summary>
+    public IReadOnlyList<string> EffectiveEndpoints => Endpoints.Where(e => !string.IsNullOrWhiteSpace(e)).ToList();
+
     /// <summary>The etcd connection string as dotnet-etcd expects it (comma-separated URLs).</summary>
-    public string ConnectionString => string.Join(',', Endpoints);
+    public string ConnectionString => string.Join(',', EffectiveEndpoints);
 }
 
 [Microsoft.Extensions.Options.OptionsValidator]

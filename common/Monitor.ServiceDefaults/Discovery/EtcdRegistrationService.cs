@@ -30,7 +30,7 @@ internal sealed partial class EtcdRegistrationService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_etcd.Endpoints.Count == 0)
+        if (_etcd.EffectiveEndpoints.Count == 0)
         {
             Log.RegistrationDisabled(logger);
             return;
