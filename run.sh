@@ -35,11 +35,13 @@ SERVICES=(
 alive() { local pf="$RUN/$1.pid"; [ -s "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null && grep -q "$2" "/proc/$(cat "$pf")/cmdline" 2>/dev/null; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# start_one NAME DLL [ENV=VALUE ...] [-- ARGS ...]
 start_one() {
-  local name=$1 dll=$2; shift 2
+  local name=$1 dll=$2 envs=() args=(); shift 2
+  while [ $# -gt 0 ]; do if [ "$1" = -- ]; then shift; args=("$@"); break; fi; envs+=("$1"); shift; done
   if alive "$name" "$(basename "$dll")"; then log "$name: already running (pid $(cat "$RUN/$name.pid"))"; return; fi
   # exec all the way down so that $! is the service's own PID; close inherited fds so CI's pipes are not held
-  (cd "$(dirname "$dll")" && exec env "$@" setsid dotnet "$dll" </dev/null >>"$RUN/logs/$name.log" 2>&1 9>&- 250>&- 255>&-) &
+  (cd "$(dirname "$dll")" && exec env "${envs[@]}" setsid dotnet "$dll" "${args[@]}" </dev/null >>"$RUN/logs/$name.log" 2>&1 9>&- 250>&- 255>&-) &
   echo $! >"$RUN/$name.pid"
   log "$name: started pid $(cat "$RUN/$name.pid"), log $RUN/logs/$name.log"
 }
@@ -77,6 +79,10 @@ cmd_up() {
     IFS='|' read -r name folder asm grpc http <<<"$spec"
     wait_healthy "$name" "http://127.0.0.1:$http/health/ready"
   done
+  local ndir="$STATE/stack/nginx"
+  start_one nginx-sync "$ROOT/deploy/Monitor.NginxSync/bin/$CONFIGURATION/net10.0/monitor-nginx-sync.dll" -- \
+    --etcd "$MONITOR_TEST_ETCD" --prefix /monitor/services/report/ --upstream report_pool --out "$ndir/report_pool.conf" \
+    --reload "nginx -t -q -p $ndir/ -c nginx.conf && kill -HUP \$(cat $ndir/nginx.pid)"
   start_one agent "$ROOT/agent/bin/$CONFIGURATION/net10.0/monitor-agent.dll" \
     "Agent__Interval=$AGENT_INTERVAL" "Agent__ReportAddresses__0=$MONITOR_TEST_NGINX_GRPC"
   local host; host=$(hostname)
@@ -84,7 +90,7 @@ cmd_up() {
 
 Monitor is up.
   console / HTTP APIs (nginx) : $MONITOR_TEST_NGINX_HTTP/
-  agent gRPC entry (nginx)    : $MONITOR_TEST_NGINX_GRPC  (-> report services :8000-8002)
+  agent gRPC entry (nginx)    : $MONITOR_TEST_NGINX_GRPC  (-> report services registered in etcd; pool file $ndir/report_pool.conf)
   health                      : http://127.0.0.1:8100/health/ready  (each service: its HTTP port + /health/ready, /metrics)
   InfluxDB                    : $MONITOR_TEST_INFLUX   e.g.
       curl -s '$MONITOR_TEST_INFLUX/query?db=monitor' --data-urlencode "q=SELECT * FROM cpu_rate WHERE host_id='$host' ORDER BY time DESC LIMIT 5"
@@ -110,6 +116,7 @@ stop_one() {
 
 cmd_down() {
   stop_one agent
+  stop_one nginx-sync
   local spec name pids=()
   for spec in "${SERVICES[@]}"; do
     IFS='|' read -r name _ <<<"$spec"
@@ -122,7 +129,7 @@ cmd_down() {
 cmd_status() {
   local spec name rc=0
   "$ROOT/deploy/stack.sh" status || rc=1
-  for spec in agent "${SERVICES[@]}"; do
+  for spec in agent nginx-sync "${SERVICES[@]}"; do
     IFS='|' read -r name _ <<<"$spec"
     if alive "$name" dotnet; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; rc=1; fi
   done

@@ -34,6 +34,7 @@ REPORT_GRPC_PORTS=${MONITOR_REPORT_GRPC_PORTS:-8000 8001 8002}    # report-servi
 ANALYZE_HTTP_PORT=${MONITOR_ANALYZE_HTTP_PORT:-8020}
 WARNING_HTTP_PORT=${MONITOR_WARNING_HTTP_PORT:-8040}
 MANAGE_HTTP_PORT=${MONITOR_MANAGE_HTTP_PORT:-8060}
+MANAGE_GRPC_PORT=${MONITOR_MANAGE_GRPC_PORT:-8050}
 CONSOLE_DIST=${MONITOR_CONSOLE_DIST:-$REPO_DIR/console/dist}
 KAFKA_PORT=${MONITOR_KAFKA_PORT:-9092}                           # mock broker i listens on KAFKA_PORT+i-1
 KAFKA_BROKERS=${MONITOR_KAFKA_BROKERS:-3}
@@ -462,6 +463,9 @@ write_nginx_conf() {
             grpc_connect_timeout 2s;
             grpc_read_timeout 1h;
             grpc_send_timeout 1h;'
+  if [ ! -s "$N_DIR/report_pool.conf" ]; then
+    printf '# initial static list; rewritten by monitor-nginx-sync from etcd\nupstream report_pool {\n%s    keepalive 32;\n}\n' "$report_servers" > "$N_DIR/report_pool.conf"
+  fi
   cat > "$N_DIR/nginx.conf" <<EOF
 # Written by deploy/stack.sh (edits are overwritten). Run as: nginx -p $N_DIR/ -c nginx.conf
 daemon off;                   # foreground: stack.sh backgrounds it and records the master PID
@@ -486,10 +490,13 @@ http {
     uwsgi_temp_path       tmp/uwsgi;
     scgi_temp_path        tmp/scgi;
 
-    # report-service instances (gRPC, h2c)
-    upstream report_pool {
-$report_servers        keepalive 32;
-    }
+    # report-service instances (gRPC, h2c): report_pool.conf starts as the static list below and is
+    # rewritten from etcd by monitor-nginx-sync (run.sh starts it) as instances come and go.
+    include report_pool.conf;
+    upstream manage_grpc  { server 127.0.0.1:$MANAGE_GRPC_PORT; keepalive 8; }
+    # public API paths: per-client rate limit
+    limit_req_zone \$binary_remote_addr zone=api:10m rate=${NGINX_API_RATE:-200r/s};
+    limit_req_status 429;
     upstream analyze_http { server 127.0.0.1:$ANALYZE_HTTP_PORT; keepalive 16; }
     upstream warning_http { server 127.0.0.1:$WARNING_HTTP_PORT; keepalive 16; }
     upstream manage_http  { server 127.0.0.1:$MANAGE_HTTP_PORT;  keepalive 16; }
@@ -510,15 +517,15 @@ $report_servers        keepalive 32;
 
         location = /nginx-health { access_log off; default_type text/plain; return 200 "ok\n"; }
 
-        location /api/v1/analyze/ { proxy_pass http://analyze_http; }
-        location /api/v1/warning/ { proxy_pass http://warning_http; }
-        location /api/v1/manage/  { proxy_pass http://manage_http; }
+        location /api/v1/analyze/ { limit_req zone=api burst=400 nodelay; proxy_pass http://analyze_http; }
+        location /api/v1/warning/ { limit_req zone=api burst=400 nodelay; proxy_pass http://warning_http; }
+        location /api/v1/manage/  { limit_req zone=api burst=400 nodelay; proxy_pass http://manage_http; }
 
         # legacy paths
-        location /analysis/       { proxy_pass http://analyze_http/; }       # /analysis/x   -> analyze /x
-        location = /setting/rule  { proxy_pass http://warning_http/rule; }   # /setting/rule -> warning /rule
-        location /setting/rule/   { proxy_pass http://warning_http/rule/; }  # /setting/rule/1 -> warning /rule/1
-        location /setting/        { proxy_pass http://manage_http/; }        # /setting/x    -> manage /x
+        location /analysis/       { limit_req zone=api burst=400 nodelay; proxy_pass http://analyze_http/; }       # /analysis/x   -> analyze /x
+        location = /setting/rule  { limit_req zone=api burst=400 nodelay; proxy_pass http://warning_http/rule; }   # /setting/rule -> warning /rule
+        location /setting/rule/   { limit_req zone=api burst=400 nodelay; proxy_pass http://warning_http/rule/; }  # /setting/rule/1 -> warning /rule/1
+        location /setting/        { limit_req zone=api burst=400 nodelay; proxy_pass http://manage_http/; }        # /setting/x    -> manage /x
 
         # console (single-page app); the directory may not exist yet
         location / { try_files \$uri /index.html =404; }
@@ -540,6 +547,11 @@ $grpc_route
         }
         location /proto.Report/ {
 $grpc_route
+        }
+        # configuration services for agents and probers
+        location /monitor.v1.ManageService/ {
+            grpc_pass grpc://manage_grpc;
+            grpc_connect_timeout 2s;
         }
         location / { return 404; }
     }

@@ -26,7 +26,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    public static ServiceProcess Start(string name, string assemblyPath, IReadOnlyDictionary<string, string> environment)
+    public static ServiceProcess Start(string name, string assemblyPath, IReadOnlyDictionary<string, string> environment, IEnumerable<string>? arguments = null)
     {
         var logDir = Path.Combine(Repo.Root, ".state", "test-logs");
         Directory.CreateDirectory(logDir);
@@ -41,6 +41,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(assemblyPath)!,
         };
         psi.ArgumentList.Add(assemblyPath);
+        foreach (var argument in arguments ?? [])
+        {
+            psi.ArgumentList.Add(argument);
+        }
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in environment)
