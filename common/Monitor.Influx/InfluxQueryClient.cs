@@ -45,6 +45,26 @@ public sealed partial class InfluxQueryClient
         _authorization = InfluxHttp.CreateAuthorization(_options);
     }
 
+    /// <summary>Checks that InfluxDB answers <c>/ping</c> with 2xx (1.x, and the v1-compatible endpoints of 2.x/3.x).</summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>True when InfluxDB answered 2xx.</returns>
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _httpClient.GetAsync(new Uri("ping", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Runs one or more InfluxQL statements (separated by <c>;</c>).</summary>
     /// <param name="influxQl">The query; build it with <see cref="InfluxQl"/>.</param>
     /// <param name="cancellationToken">Cancels the query.</param>

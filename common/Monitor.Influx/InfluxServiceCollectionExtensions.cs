@@ -30,6 +30,7 @@ public static class InfluxServiceCollectionExtensions
 
         services.AddHttpClient<InfluxWriter>(ConfigureClient);
         services.AddHttpClient<InfluxQueryClient>(ConfigureClient);
+        services.AddHealthChecks().AddCheck<InfluxHealthCheck>("influxdb", tags: ["ready"]);
         return services;
     }
 

@@ -104,10 +104,12 @@ public static class MonitorServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Registers <see cref="KafkaOptions"/> (section <c>Kafka</c>) with start-up validation.</summary>
+    /// <summary>Registers <see cref="KafkaOptions"/> (section <c>Kafka</c>) with start-up validation, and a Kafka readiness check.</summary>
     public static IServiceCollection AddMonitorKafkaOptions(this IServiceCollection services)
     {
         services.AddOptionsWithValidateOnStart<KafkaOptions, KafkaOptionsValidator>().BindConfiguration(KafkaOptions.SectionName);
+        services.TryAddSingleton<KafkaHealthCheck>();
+        services.AddHealthChecks().AddCheck<KafkaHealthCheck>("kafka", tags: ["ready"]);
         return services;
     }
 

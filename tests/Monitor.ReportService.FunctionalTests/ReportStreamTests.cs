@@ -134,15 +134,17 @@ public sealed class ReportStreamTests : IClassFixture<ReportApiFixture>
     }
 
     [Fact]
-    public async Task Health_Ready_Answers200()
+    public async Task Health_KafkaUnreachable_LiveButNotReady()
     {
-        // Arrange
+        // Arrange: the fixture's Kafka bootstrap address resolves nowhere.
         using var http = _fixture.CreateDefaultClient();
 
         // Act
-        using var response = await http.GetAsync("/health/ready", TestContext.Current.CancellationToken);
+        using var live = await http.GetAsync("/health/live", TestContext.Current.CancellationToken);
+        using var ready = await http.GetAsync("/health/ready", TestContext.Current.CancellationToken);
 
         // Assert
-        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
     }
 }
