@@ -27,15 +27,17 @@ public sealed class ChaosPipeline : IAsyncDisposable
     public List<(ServiceProcess Process, string GrpcUrl, string HttpUrl)> Reports { get; } = [];
     public List<string> PersistenceHttpUrls { get; } = [];
     public int Partitions { get; private set; } = 8;
+    public string EtcdPrefix { get; private set; } = "/monitor/services";
     public List<ServiceProcess> Persistence { get; } = [];
 
-    public static async Task<ChaosPipeline> StartAsync(int reports, int persistence, string? influxUrl = null, int partitions = 8, Func<ChaosPipeline, Task>? beforeServices = null)
+    public static async Task<ChaosPipeline> StartAsync(int reports, int persistence, string? influxUrl = null, int partitions = 8, Func<ChaosPipeline, Task>? beforeServices = null, string? etcdPrefix = null)
     {
         var ct = TestContext.Current.CancellationToken;
         influxUrl ??= StackEnvironment.Influx;
         var db = await InfluxTestDatabase.CreateAsync(influxUrl, ct);
         var pipeline = new ChaosPipeline(influxUrl, db);
         pipeline.Partitions = partitions;
+        pipeline.EtcdPrefix = etcdPrefix ?? pipeline.EtcdPrefix;
         await KafkaTopics.CreateAsync(pipeline.Topic, partitions, ct);
         await KafkaTopics.CreateAsync(pipeline.DeadLetterTopic, 1, ct);
         if (beforeServices is not null)
@@ -95,6 +97,7 @@ public sealed class ChaosPipeline : IAsyncDisposable
             ["Kafka__DeadLetterTopic"] = DeadLetterTopic,
             ["Etcd__Endpoints__0"] = StackEnvironment.Etcd,
             ["Etcd__LeaseTtl"] = "00:00:05",
+            ["Etcd__Prefix"] = EtcdPrefix,
         };
         foreach (var (k, v) in extra)
         {
