@@ -21,9 +21,12 @@ internal sealed class BatchLineEncoder
         {
             _tags.Clear();
             _tags.Add(new(HostTag, batch.HostId));
-            foreach (var label in sample.Labels)
+            if (sample.Labels.Count > 0)
             {
-                _tags.Add(label);
+                foreach (var label in sample.Labels)
+                {
+                    _tags.Add(label);
+                }
             }
             builder.AppendPoint(sample.Metric, _tags, ValueField, sample.Value, sample.TimestampUnixMs);
         }

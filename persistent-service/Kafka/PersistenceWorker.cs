@@ -32,18 +32,25 @@ internal sealed partial class PersistenceWorker(
 {
     private readonly KafkaOptions _kafka = kafkaOptions.Value;
     private readonly PersistenceOptions _options = persistenceOptions.Value;
-    private readonly List<Pending> _pending = [];
-    private readonly LineProtocolBuilder _lines = new();
+    // The batch being filled from Kafka...
+    private List<Pending> _pending = [];
+    private LineProtocolBuilder _lines = new();
+    // ... and at most one batch being written to InfluxDB meanwhile (double buffering). Its offsets
+    // are committed when its write completes, always before any later batch's.
+    private List<Pending> _writingPending = [];
+    private LineProtocolBuilder _writingLines = new();
+    private Task? _writing;
     private readonly BatchLineEncoder _encoder = new();
     private long _firstPendingTimestamp;
-    private CancellationToken _flushToken;
+    // Writes outlive the stopping token by Persistence:ShutdownFlushTimeout so a graceful stop can finish them.
+    private readonly CancellationTokenSource _writeCts = new();
 
     /// <summary>A consumed message not yet committed; <see cref="Batch"/> is null once it was dead-lettered.</summary>
     private readonly record struct Pending(TopicPartitionOffset Offset, SampleBatch? Batch);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _flushToken = stoppingToken;
+        using var stopping = stoppingToken.Register(() => _writeCts.CancelAfter(_options.ShutdownFlushTimeout));
         var config = KafkaConventions.CreateConsumerConfig(_kafka, _options.GroupId, $"persistent-{serviceOptions.Value.EffectiveInstanceId}");
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, e) => Log.KafkaError(logger, e.Code, e.Reason, e.IsFatal))
@@ -73,9 +80,13 @@ internal sealed partial class PersistenceWorker(
                 {
                     await AcceptAsync(result, stoppingToken).ConfigureAwait(false);
                 }
+                if (_writing is { IsCompleted: true })
+                {
+                    await CompleteWriteAsync(consumer).ConfigureAwait(false);
+                }
                 if (_lines.PointCount >= _options.MaxBatchPoints || FlushIntervalElapsed())
                 {
-                    await FlushAsync(consumer, stoppingToken).ConfigureAwait(false);
+                    await StartWriteAsync(consumer).ConfigureAwait(false);
                 }
             }
         }
@@ -90,15 +101,14 @@ internal sealed partial class PersistenceWorker(
 
     private async Task ShutdownAsync(IConsumer<byte[]?, byte[]?> consumer)
     {
-        using var budget = new CancellationTokenSource(_options.ShutdownFlushTimeout);
-        _flushToken = budget.Token;
+        _writeCts.CancelAfter(_options.ShutdownFlushTimeout);
         try
         {
-            await FlushAsync(consumer, budget.Token).ConfigureAwait(false);
+            await FlushAllAsync(consumer).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            Log.ShutdownFlushIncomplete(logger, _pending.Count);
+            Log.ShutdownFlushIncomplete(logger, _pending.Count + _writingPending.Count);
         }
         try
         {
@@ -179,20 +189,56 @@ internal sealed partial class PersistenceWorker(
         }
     }
 
-    /// <summary>Writes everything pending (retrying while InfluxDB is unavailable), then commits.</summary>
-    private async Task FlushAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hands the filled batch to the writer and starts filling an empty one. Waits first for the
+    /// previous write (and commits it), so at most one write is in flight and commits stay in order.
+    /// </summary>
+    private async Task StartWriteAsync(IConsumer<byte[]?, byte[]?> consumer)
     {
+        await CompleteWriteAsync(consumer).ConfigureAwait(false);
         if (_pending.Count == 0)
         {
             return;
         }
-        if (_lines.PointCount > 0 && !await WriteWithRetryAsync(_lines, cancellationToken).ConfigureAwait(false))
+        (_writingLines, _lines) = (_lines, _writingLines);
+        (_writingPending, _pending) = (_pending, _writingPending);
+        _writing = WriteBatchAsync(_writingLines, _writingPending, _writeCts.Token);
+    }
+
+    /// <summary>Awaits the in-flight write, then commits its offsets. Throws (committing nothing) if the write was cancelled.</summary>
+    private async Task CompleteWriteAsync(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_writing is null)
         {
-            await WriteOneByOneAsync(cancellationToken).ConfigureAwait(false);
+            return;
         }
-        Commit(consumer);
-        _pending.Clear();
-        _lines.Reset();
+        try
+        {
+            await _writing.ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing = null;
+        }
+        Commit(consumer, _writingPending);
+        _writingPending.Clear();
+        _writingLines.Reset();
+    }
+
+    /// <summary>Writes and commits everything consumed so far (revocation, shutdown).</summary>
+    private async Task FlushAllAsync(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        await StartWriteAsync(consumer).ConfigureAwait(false);
+        await CompleteWriteAsync(consumer).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes one batch, retrying while InfluxDB is unavailable; a batch InfluxDB calls malformed is split to dead-letter only the bad messages.</summary>
+    private async Task WriteBatchAsync(LineProtocolBuilder lines, List<Pending> pending, CancellationToken cancellationToken)
+    {
+        if (lines.PointCount > 0 && !await WriteWithRetryAsync(lines, cancellationToken).ConfigureAwait(false))
+        {
+            await WriteOneByOneAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Returns false when InfluxDB rejected the points as malformed (400); anything else is retried by the pipeline until it succeeds or is cancelled.</summary>
@@ -217,12 +263,12 @@ internal sealed partial class PersistenceWorker(
     }
 
     /// <summary>After a 400 for a whole batch: find the message(s) InfluxDB refuses and dead-letter only those.</summary>
-    private async Task WriteOneByOneAsync(CancellationToken cancellationToken)
+    private async Task WriteOneByOneAsync(List<Pending> pending, CancellationToken cancellationToken)
     {
         var single = new LineProtocolBuilder();
-        for (int i = 0; i < _pending.Count; i++)
+        for (int i = 0; i < pending.Count; i++)
         {
-            var p = _pending[i];
+            var p = pending[i];
             if (p.Batch is null)
             {
                 continue;
@@ -239,15 +285,19 @@ internal sealed partial class PersistenceWorker(
                 await deadLetters.PublishAsync(copy, "influx_rejected: InfluxDB answered 400 for these points", cancellationToken).ConfigureAwait(false);
                 metrics.DeadLettered("influx_rejected");
                 Log.DeadLettered(logger, p.Offset.ToString(), "influx_rejected");
-                _pending[i] = p with { Batch = null };
+                pending[i] = p with { Batch = null };
             }
         }
     }
 
-    private void Commit(IConsumer<byte[]?, byte[]?> consumer)
+    private void Commit(IConsumer<byte[]?, byte[]?> consumer, List<Pending> pending)
     {
+        if (pending.Count == 0)
+        {
+            return;
+        }
         var next = new Dictionary<TopicPartition, long>();
-        foreach (var p in _pending)
+        foreach (var p in pending)
         {
             var tp = p.Offset.TopicPartition;
             var candidate = p.Offset.Offset.Value + 1;
@@ -260,7 +310,7 @@ internal sealed partial class PersistenceWorker(
         try
         {
             consumer.Commit(offsets);
-            metrics.Committed(_pending.Count);
+            metrics.Committed(pending.Count);
         }
         catch (KafkaException ex)
         {
@@ -309,22 +359,22 @@ internal sealed partial class PersistenceWorker(
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
-        Log.Revoked(logger, partitions.Count, _pending.Count);
+        Log.Revoked(logger, partitions.Count, _pending.Count + _writingPending.Count);
         try
         {
             // Runs inside Consume() on the worker's own thread, so blocking here is safe.
-            FlushAsync(consumer, _flushToken).GetAwaiter().GetResult();
+            FlushAllAsync(consumer).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException)
         {
-            Log.ShutdownFlushIncomplete(logger, _pending.Count);
+            Log.ShutdownFlushIncomplete(logger, _pending.Count + _writingPending.Count);
         }
         ForgetPending(partitions.Select(p => p.Partition.Value));
     }
 
     private void OnLost(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
-        Log.Lost(logger, partitions.Count, _pending.Count);
+        Log.Lost(logger, partitions.Count, _pending.Count + _writingPending.Count);
         ForgetPending(partitions.Select(p => p.Partition.Value));
     }
 
@@ -335,8 +385,29 @@ internal sealed partial class PersistenceWorker(
         {
             metrics.ForgetPartition(p);
         }
+        if (_writing is not null)
+        {
+            // The buffer may still be on the wire: let the write end before the buffer is reused.
+            try
+            {
+                _writing.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or InfluxWriteException or KafkaException)
+            {
+                // Uncommitted either way: the next owner gets these messages again.
+            }
+            _writing = null;
+        }
         _pending.Clear();
         _lines.Reset();
+        _writingPending.Clear();
+        _writingLines.Reset();
+    }
+
+    public override void Dispose()
+    {
+        _writeCts.Dispose();
+        base.Dispose();
     }
 
     private static partial class Log

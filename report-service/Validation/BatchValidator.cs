@@ -24,7 +24,7 @@ internal sealed class BatchValidator(IOptions<ReportOptions> options)
     private readonly ReportOptions _options = options.Value;
 
     // host id -> series keys seen. Bounded per host by MaxSeriesPerHost (the cardinality guard).
-    private readonly ConcurrentDictionary<string, HashSet<string>> _seriesByHost = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HashSet<ulong>> _seriesByHost = new(StringComparer.Ordinal);
 
     public ValidationResult Validate(SampleBatch batch, long nowUnixMs)
     {
@@ -147,30 +147,42 @@ internal sealed class BatchValidator(IOptions<ReportOptions> options)
 
     private bool TrackSeries(string hostId, Sample sample)
     {
-        var key = SeriesKey(sample);
-        var set = _seriesByHost.GetOrAdd(hostId, static _ => new HashSet<string>(StringComparer.Ordinal));
+        var key = SeriesHash(sample);
+        var set = _seriesByHost.GetOrAdd(hostId, static _ => new HashSet<ulong>());
         lock (set)
         {
             return set.Contains(key) || (set.Count < _options.MaxSeriesPerHost && set.Add(key));
         }
     }
 
-    private static string SeriesKey(Sample sample)
+    /// <summary>
+    /// A 64-bit identity of the series (metric + label set) computed without allocating: label pairs
+    /// are mixed and summed, so their order does not matter. A collision would at worst let one extra
+    /// series past the cardinality guard, which only bounds growth.
+    /// </summary>
+    internal static ulong SeriesHash(Sample sample)
     {
-        if (sample.Labels.Count == 0)
+        var hash = Mix((ulong)(uint)string.GetHashCode(sample.Metric, StringComparison.Ordinal));
+        if (sample.Labels.Count > 0)
         {
-            return sample.Metric;
+            ulong labels = 0;
+            foreach (var label in sample.Labels)
+            {
+                labels += Mix(((ulong)(uint)label.Key.GetHashCode(StringComparison.Ordinal) << 32) | (uint)label.Value.GetHashCode(StringComparison.Ordinal));
+            }
+            hash ^= Mix(labels + 0x9E3779B97F4A7C15UL);
         }
-        // Protobuf maps keep insertion order; sort so that the same label set is one series.
-        var keys = new string[sample.Labels.Count];
-        sample.Labels.Keys.CopyTo(keys, 0);
-        Array.Sort(keys, StringComparer.Ordinal);
-        var sb = new System.Text.StringBuilder(sample.Metric);
-        foreach (var k in keys)
-        {
-            sb.Append('\u0001').Append(k).Append('=').Append(sample.Labels[k]);
-        }
-        return sb.ToString();
+        return hash;
+    }
+
+    // splitmix64 finaliser
+    private static ulong Mix(ulong x)
+    {
+        x ^= x >> 30;
+        x *= 0xBF58476D1CE4E5B9UL;
+        x ^= x >> 27;
+        x *= 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
     }
 
     internal static bool IsMetricName(string name)

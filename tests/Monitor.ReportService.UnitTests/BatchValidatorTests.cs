@@ -221,6 +221,21 @@ public sealed class BatchValidatorTests
     }
 
     [Fact]
+    public void Validate_SameMetricOtherLabelValues_CountAsSeparateSeries()
+    {
+        // Arrange
+        var validator = Validator(o => o.MaxSeriesPerHost = 2);
+        validator.Validate(Batch(S("disk", labels: ("mount", "/")), S("disk", labels: ("mount", "/data"))), Now);
+
+        // Act
+        var result = validator.Validate(Batch(S("disk", labels: ("mount", "/boot")), S("disk", labels: ("mount", "/"))), Now);
+
+        // Assert: the third mount is a new series beyond the limit; a known one still passes.
+        var rejection = Assert.Single(result.Rejections);
+        Assert.Equal((0, RejectionReasons.SeriesLimitExceeded), (rejection.Index, rejection.Reason));
+    }
+
+    [Fact]
     public void Validate_SameLabelsInOtherOrder_CountAsOneSeries()
     {
         // Arrange

@@ -58,6 +58,8 @@ public static class KafkaConventions
             AutoOffsetReset = AutoOffsetReset.Earliest,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
             EnablePartitionEof = false,
+            // Bounds the delay a quiet partition adds to end-to-end latency (librdkafka's default is 500 ms).
+            FetchWaitMaxMs = 100,
         };
         foreach (var (key, value) in options.Consumer)
         {
