@@ -1,7 +1,13 @@
-// Minimal host until its issue fills it in: health endpoints, /metrics and etcd registration.
+using Monitor.AnalyzeService.Grpc;
+using Monitor.AnalyzeService.Http;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMonitorWebDefaults("analyze");
+builder.AddAnalyzeService();
 
 var app = builder.Build();
 app.MapMonitorDefaultEndpoints();
+app.MapGrpcService<AnalyzeGrpcService>();
+app.MapAnalyzeApi();
+app.MapLegacyAnalyzeApi();
 app.Run();
