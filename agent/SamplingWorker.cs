@@ -6,47 +6,40 @@ using Monitor.Protos.V1;
 
 namespace Monitor.Agent;
 
-/// <summary>Every <c>Agent:Interval</c>, takes one snapshot and queues it as one batch.</summary>
+/// <summary>Every <c>Agent:Interval</c>, takes one snapshot and writes it to the spool as one batch.</summary>
 internal sealed partial class SamplingWorker(
     HostCollector collector,
-    PendingBatches pending,
+    Spool spool,
     IOptions<AgentOptions> options,
     TimeProvider timeProvider,
     ILogger<SamplingWorker> logger) : BackgroundService
 {
     private readonly AgentOptions _options = options.Value;
 
-    // Seeded from the clock so that sequences keep increasing across restarts.
-    private ulong _sequence = (ulong)timeProvider.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var hostId = _options.EffectiveHostId;
-        Log.Started(logger, hostId, _options.Interval, _options.ReportAddresses);
-        collector.Prime();
+        Log.Started(logger, hostId, _options.Interval, _options.Discovery.EtcdEndpoints.Count > 0 ? _options.Discovery.EtcdEndpoints : _options.ReportAddresses);
         using var timer = new PeriodicTimer(_options.Interval, timeProvider);
         try
         {
+            await collector.PrimeAsync(stoppingToken).ConfigureAwait(false);
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                var batch = new SampleBatch
+                try
                 {
-                    HostId = hostId,
-                    Sequence = ++_sequence,
-                    AgentVersion = ThisAssembly.Version,
-                };
-                collector.Collect(timeProvider.GetUtcNow().ToUnixTimeMilliseconds(), batch.Samples);
-                if (batch.Samples.Count == 0)
-                {
-                    continue;
+                    var timestamp = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+                    var batch = new SampleBatch { HostId = hostId, Sequence = spool.NextSequence(), AgentVersion = ThisAssembly.Version };
+                    await collector.CollectAsync(timestamp, batch.Samples, stoppingToken).ConfigureAwait(false);
+                    spool.Append(batch);
                 }
-                if (pending.Add(batch) is { } dropped)
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    Log.Dropped(logger, dropped.Sequence, dropped.Samples.Count, pending.DroppedSamples);
+                    Log.SnapshotFailed(logger, ex);
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
     }
@@ -57,9 +50,9 @@ internal sealed partial class SamplingWorker(
             Message = "Agent for host {HostId} sampling every {Interval}, reporting to {Addresses}")]
         public static partial void Started(ILogger logger, string hostId, TimeSpan interval, IEnumerable<string> addresses);
 
-        [LoggerMessage(EventId = 4202, EventName = "BatchDropped", Level = LogLevel.Error,
-            Message = "Pending buffer full: dropped batch {Sequence} ({Samples} samples lost; {TotalLost} lost so far)")]
-        public static partial void Dropped(ILogger logger, ulong sequence, int samples, long totalLost);
+        [LoggerMessage(EventId = 4202, EventName = "SnapshotFailed", Level = LogLevel.Error,
+            Message = "Could not take or spool this snapshot; trying again next interval")]
+        public static partial void SnapshotFailed(ILogger logger, Exception exception);
     }
 }
 

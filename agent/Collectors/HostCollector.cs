@@ -1,66 +1,125 @@
-using Microsoft.Extensions.Options;
-using Monitor.Agent.Options;
 using Monitor.Protos.V1;
 
 namespace Monitor.Agent.Collectors;
 
 /// <summary>
-/// Takes one snapshot of the host: <c>cpu_rate</c> (busy percent since the previous snapshot) and
-/// <c>mem_rate</c> (used percent), as the original system reported them.
+/// Takes one snapshot of the host: runs every collector, one after the other, with one timestamp, each
+/// bounded by <c>Agent:CollectorTimeout</c>. A collector that throws or takes longer is logged and
+/// counted (its samples of that snapshot are dropped), and the others still report. One that may
+/// block (<see cref="ICollector.MayBlock"/>) runs on a pool thread, is abandoned at the timeout and is
+/// not started again until its stuck call returns (a hung NFS statvfs must not pile up threads). Adds
+/// <c>agent_collector_duration_seconds{collector}</c> and <c>agent_collector_failures_total{collector}</c>.
 /// </summary>
-internal sealed partial class HostCollector(IFileSystem fileSystem, IOptions<AgentOptions> options, ILogger<HostCollector> logger)
+internal sealed partial class HostCollector
 {
-    private readonly Dictionary<string, string> _labels = options.Value.Labels;
-    private CpuTimes? _previousCpu;
+    private readonly ICollector[] _collectors;
+    private readonly Task<TimeSpan>?[] _running;
+    private readonly long[] _failures;
+    private readonly IReadOnlyDictionary<string, string> _labels;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
 
-    /// <summary>Reads the CPU counters once so that the first snapshot has a baseline.</summary>
-    public void Prime()
+    public HostCollector(IEnumerable<ICollector> collectors, IReadOnlyDictionary<string, string> labels, TimeSpan timeout, TimeProvider timeProvider, ILogger<HostCollector> logger)
     {
-        try
-        {
-            _previousCpu = ProcParsers.ParseCpuTimes(fileSystem.ReadAllText("/proc/stat"));
-        }
-        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
-        {
-            Log.CollectorFailed(logger, "cpu", ex);
-        }
+        _collectors = [.. collectors];
+        _running = new Task<TimeSpan>?[_collectors.Length];
+        _failures = new long[_collectors.Length];
+        _labels = labels;
+        _timeout = timeout;
+        _timeProvider = timeProvider;
+        _logger = logger;
     }
 
-    public void Collect(long timestampUnixMs, ICollection<Sample> into)
+    /// <summary>Failures so far per collector name (for tests and diagnostics).</summary>
+    public IReadOnlyDictionary<string, long> Failures =>
+        _collectors.Select((c, i) => (c.Name, Count: Interlocked.Read(ref _failures[i]))).ToDictionary(x => x.Name, x => x.Count);
+
+    /// <summary>Reads every counter once so that the first snapshot already has rates; its samples are discarded.</summary>
+    public Task PrimeAsync(CancellationToken cancellationToken) => CollectAsync(0, [], selfSamples: false, cancellationToken);
+
+    public Task CollectAsync(long timestampUnixMs, ICollection<Sample> into, CancellationToken cancellationToken) =>
+        CollectAsync(timestampUnixMs, into, selfSamples: true, cancellationToken);
+
+    private async Task CollectAsync(long timestampUnixMs, ICollection<Sample> into, bool selfSamples, CancellationToken cancellationToken)
     {
-        try
+        // One collector at a time. Those that may block run on a pool thread and are abandoned at the
+        // timeout; the /proc readers run inline and are only judged by their duration afterwards.
+        var durations = new TimeSpan?[_collectors.Length];
+        for (int i = 0; i < _collectors.Length; i++)
         {
-            var cpu = ProcParsers.ParseCpuTimes(fileSystem.ReadAllText("/proc/stat"));
-            if (_previousCpu is { } previous && ProcParsers.CpuPercent(previous, cpu) is { } percent)
+            var collector = _collectors[i];
+            if (_running[i] is { IsCompleted: false })
             {
-                into.Add(NewSample("cpu_rate", percent, timestampUnixMs));
+                Interlocked.Increment(ref _failures[i]);
+                Log.StillRunning(_logger, collector.Name);
+                continue;
             }
-            _previousCpu = cpu;
-        }
-        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
-        {
-            Log.CollectorFailed(logger, "cpu", ex);
+            var writer = new SampleWriter(_labels, timestampUnixMs);
+            var start = _timeProvider.GetTimestamp();
+            try
+            {
+                if (collector.MayBlock)
+                {
+                    var timeProvider = _timeProvider;
+                    var run = _running[i] = Task.Run(() =>
+                    {
+                        var t0 = timeProvider.GetTimestamp();
+                        collector.Collect(writer);
+                        return timeProvider.GetElapsedTime(t0);
+                    }, CancellationToken.None);
+                    durations[i] = await run.WaitAsync(_timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    collector.Collect(writer);
+                    durations[i] = _timeProvider.GetElapsedTime(start);
+                    if (durations[i] > _timeout)
+                    {
+                        throw new TimeoutException();
+                    }
+                }
+                foreach (var s in writer.Samples)
+                {
+                    into.Add(s);
+                }
+            }
+            catch (TimeoutException)
+            {
+                Interlocked.Increment(ref _failures[i]);
+                durations[i] = _timeProvider.GetElapsedTime(start);
+                Log.TimedOut(_logger, collector.Name, _timeout);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // A collector failing for any reason must not stop the others.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Interlocked.Increment(ref _failures[i]);
+                Log.CollectorFailed(_logger, collector.Name, ex);
+            }
         }
 
-        try
+        if (!selfSamples)
         {
-            var mem = ProcParsers.MemPercent(ProcParsers.ParseMemInfo(fileSystem.ReadAllText("/proc/meminfo")));
-            into.Add(NewSample("mem_rate", mem, timestampUnixMs));
+            return;
         }
-        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        var self = new SampleWriter(_labels, timestampUnixMs);
+        for (int i = 0; i < _collectors.Length; i++)
         {
-            Log.CollectorFailed(logger, "memory", ex);
+            if (durations[i] is { } d)
+            {
+                self.Add("agent_collector_duration_seconds", d.TotalSeconds, "collector", _collectors[i].Name);
+            }
+            self.Add("agent_collector_failures_total", Interlocked.Read(ref _failures[i]), "collector", _collectors[i].Name);
         }
-    }
-
-    private Sample NewSample(string metric, double value, long timestampUnixMs)
-    {
-        var sample = new Sample { Metric = metric, Value = value, TimestampUnixMs = timestampUnixMs };
-        if (_labels.Count > 0)
+        foreach (var s in self.Samples)
         {
-            sample.Labels.Add(_labels);
+            into.Add(s);
         }
-        return sample;
     }
 
     private static partial class Log
@@ -68,5 +127,13 @@ internal sealed partial class HostCollector(IFileSystem fileSystem, IOptions<Age
         [LoggerMessage(EventId = 4001, EventName = "CollectorFailed", Level = LogLevel.Warning,
             Message = "Collector {Collector} failed; the other collectors still report")]
         public static partial void CollectorFailed(ILogger logger, string collector, Exception exception);
+
+        [LoggerMessage(EventId = 4002, EventName = "CollectorTimedOut", Level = LogLevel.Warning,
+            Message = "Collector {Collector} took longer than {Timeout}; skipped for this snapshot")]
+        public static partial void TimedOut(ILogger logger, string collector, TimeSpan timeout);
+
+        [LoggerMessage(EventId = 4003, EventName = "CollectorStillRunning", Level = LogLevel.Warning,
+            Message = "Collector {Collector} is still stuck in its previous run; skipped again")]
+        public static partial void StillRunning(ILogger logger, string collector);
     }
 }

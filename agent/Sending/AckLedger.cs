@@ -28,6 +28,8 @@ internal sealed class AckLedger : IDisposable
         }
     }
 
+    public bool Enabled => _writer is not null;
+
     public void Record(SampleBatch batch, ReportAck ack)
     {
         if (_writer is null)

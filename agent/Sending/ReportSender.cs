@@ -1,56 +1,76 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
+using Monitor.Agent.Discovery;
 using Monitor.Agent.Options;
 using Monitor.Protos.V1;
+using Polly;
+using Polly.Retry;
 
 namespace Monitor.Agent.Sending;
 
 /// <summary>
-/// Keeps one report stream open and sends every pending batch, in order. A batch leaves the
-/// pending set only when its ack arrives. On any failure the agent backs off (jittered,
-/// exponential), moves to the next report address and resends everything unacknowledged; it
-/// never exits because a server is away.
+/// Keeps one report stream open and sends every spooled batch, in sequence order, with at most
+/// <see cref="MaxInFlight"/> unacknowledged. A batch leaves the spool only when its ack arrives.
+/// When a stream fails the agent moves to the next instance at once if one is fresh, else backs off
+/// (Polly: exponential, jittered, capped at <c>Agent:ReconnectMaxDelay</c>, unlimited attempts) and
+/// resends everything unacknowledged; it never exits because a server is away.
 /// </summary>
-internal sealed partial class ReportSender(
-    PendingBatches pending,
-    AckLedger ledger,
-    IOptions<AgentOptions> options,
-    TimeProvider timeProvider,
-    ILogger<ReportSender> logger) : BackgroundService
+internal sealed partial class ReportSender : BackgroundService
 {
-    private readonly AgentOptions _options = options.Value;
+    /// <summary>Most batches sent and not yet acknowledged on one stream (bounds memory while a backlog replays).</summary>
+    public const int MaxInFlight = 256;
+
+    private readonly Spool _spool;
+    private readonly AckLedger _ledger;
+    private readonly ReportEndpoints _endpoints;
+    private readonly AgentStatus _status;
+    private readonly AgentOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<ReportSender> _logger;
+    private readonly ResiliencePipeline _pipeline;
+    private long _streams;
+
+    public ReportSender(Spool spool, AckLedger ledger, ReportEndpoints endpoints, AgentStatus status, IOptions<AgentOptions> options, TimeProvider timeProvider, ILogger<ReportSender> logger)
+    {
+        _spool = spool;
+        _ledger = ledger;
+        _endpoints = endpoints;
+        _status = status;
+        _options = options.Value;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<RpcException>()
+                    .Handle<IOException>()
+                    .Handle<HttpRequestException>()
+                    .Handle<InvalidOperationException>()
+                    .Handle<NoEndpointException>(),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.ReconnectInitialDelay,
+                MaxDelay = _options.ReconnectMaxDelay,
+                // Another instance that has not failed lately is tried at once: failover within one interval.
+                DelayGenerator = args => new ValueTask<TimeSpan?>(
+                    args.Outcome.Exception is not NoEndpointException && _endpoints.HasFreshCandidate ? TimeSpan.Zero : null),
+            })
+            .Build();
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var addressIndex = 0;
-        var delay = _options.ReconnectInitialDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var address = _options.ReportAddresses[addressIndex % _options.ReportAddresses.Count];
-            var acked = 0L;
             try
             {
-                acked = await StreamAsync(address, stoppingToken).ConfigureAwait(false);
-                Log.StreamEnded(logger, address);
+                // One pipeline run lasts until a stream that made progress ends; then attempts start over.
+                await _pipeline.ExecuteAsync(static (self, ct) => self.RunOnceAsync(ct), this, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or InvalidOperationException)
-            {
-                Log.StreamFailed(logger, address, pending.Count, ex.Message);
-            }
-
-            // A stream that made progress resets the backoff; a dead address moves us on.
-            delay = acked > 0 ? _options.ReconnectInitialDelay : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMaxDelay.Ticks));
-            addressIndex++;
-            try
-            {
-                await Task.Delay(delay * (0.5 + Random.Shared.NextDouble() * 0.5), timeProvider, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
             {
                 break;
             }
@@ -60,24 +80,70 @@ internal sealed partial class ReportSender(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Sampling has already stopped: give the open stream a moment to collect outstanding acks.
+        // Whatever is not acknowledged stays in the spool for the next start.
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         drain.CancelAfter(_options.DrainTimeout);
         try
         {
-            while (pending.Count > 0)
+            while (_spool.IsOpen && _spool.Count > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), timeProvider, drain.Token).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _timeProvider, drain.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
-            Log.DrainIncomplete(logger, pending.Count);
+            Log.DrainIncomplete(_logger, _spool.Count, _spool.Directory);
         }
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Runs one stream until it fails; returns the number of acks it received.</summary>
-    private async Task<long> StreamAsync(string address, CancellationToken stoppingToken)
+    private async ValueTask RunOnceAsync(CancellationToken stoppingToken)
+    {
+        if (_endpoints.Next() is not { } next)
+        {
+            Log.NoEndpoint(_logger);
+            throw new NoEndpointException();
+        }
+        var (endpoint, gone) = next;
+        if (Interlocked.Increment(ref _streams) > 1)
+        {
+            _status.AddReconnect();
+        }
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, gone);
+        var progress = new StreamProgress();
+        try
+        {
+            await StreamAsync(endpoint.Address, progress, abort.Token).ConfigureAwait(false);
+            Log.StreamEnded(_logger, endpoint.Address);
+            _endpoints.MarkFailed(endpoint);
+        }
+        catch (Exception ex) when (stoppingToken.IsCancellationRequested && ex is OperationCanceledException or RpcException)
+        {
+            throw new OperationCanceledException("stopping", ex, stoppingToken);
+        }
+        catch (Exception ex) when (gone.IsCancellationRequested && ex is OperationCanceledException or RpcException)
+        {
+            Log.InstanceLeft(_logger, endpoint.Address, _spool.Count);
+            _endpoints.MarkFailed(endpoint);
+        }
+        catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or InvalidOperationException)
+        {
+            Log.StreamFailed(_logger, endpoint.Address, _spool.Count, ex.Message);
+            _endpoints.MarkFailed(endpoint);
+            if (progress.Acks == 0)
+            {
+                throw;
+            }
+        }
+    }
+
+    private sealed class StreamProgress
+    {
+        public long Acks;
+    }
+
+    /// <summary>Runs one stream until it fails (throws) or the server ends it (returns).</summary>
+    private async Task StreamAsync(string address, StreamProgress progress, CancellationToken token)
     {
         using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
@@ -90,29 +156,31 @@ internal sealed partial class ReportSender(
             },
         });
         var client = new ReportService.ReportServiceClient(channel);
-        using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(token);
         using var call = client.Report(cancellationToken: streamCts.Token);
-        Log.Connected(logger, address, pending.Count);
+        Log.Connected(_logger, address, _spool.Count);
 
-        long acks = 0;
         var reader = Task.Run(async () =>
         {
             await foreach (var ack in call.ResponseStream.ReadAllAsync(streamCts.Token).ConfigureAwait(false))
             {
-                acks++;
-                var batch = pending.Remove(ack.Sequence);
-                if (batch is null)
+                if (Interlocked.Increment(ref progress.Acks) == 1)
                 {
-                    continue;
+                    _endpoints.MarkHealthy(new ReportEndpoint(address, address));
                 }
-                ledger.Record(batch, ack);
+                if (_ledger.Enabled && _spool.Read(ack.Sequence) is { } batch)
+                {
+                    // Ledger first, then delete: a crash in between replays the batch (an idempotent duplicate).
+                    _ledger.Record(batch, ack);
+                }
+                _spool.Remove(ack.Sequence);
                 if (ack.Rejections.Count > 0)
                 {
-                    Log.Rejected(logger, ack.Sequence, ack.Rejections.Count, ack.Rejections[0].Reason, ack.Rejections[0].Detail);
+                    Log.Rejected(_logger, ack.Sequence, ack.Rejections.Count, ack.Rejections[0].Reason, ack.Rejections[0].Detail);
                 }
                 if (ack.ClockSkewed)
                 {
-                    Log.ClockSkewed(logger, ack.ClockSkewMs);
+                    Log.ClockSkewed(_logger, ack.ClockSkewMs);
                 }
             }
         }, streamCts.Token);
@@ -122,19 +190,27 @@ internal sealed partial class ReportSender(
             ulong lastSent = 0;
             while (true)
             {
-                var waitForAdd = pending.WaitForAddAsync(streamCts.Token);
-                foreach (var batch in pending.After(lastSent))
+                var changed = _spool.WaitForChangeAsync(streamCts.Token);
+                var window = MaxInFlight - _spool.CountUpTo(lastSent);
+                if (window > 0)
                 {
-                    batch.SentAtUnixMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-                    await call.RequestStream.WriteAsync(batch, streamCts.Token).ConfigureAwait(false);
-                    lastSent = batch.Sequence;
+                    foreach (var sequence in _spool.After(lastSent, window))
+                    {
+                        lastSent = sequence;
+                        if (_spool.Read(sequence) is not { } batch)
+                        {
+                            continue;
+                        }
+                        batch.SentAtUnixMs = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+                        await call.RequestStream.WriteAsync(batch, streamCts.Token).ConfigureAwait(false);
+                    }
                 }
-                var finished = await Task.WhenAny(waitForAdd, reader).ConfigureAwait(false);
+                var finished = await Task.WhenAny(changed, reader).ConfigureAwait(false);
                 streamCts.Token.ThrowIfCancellationRequested();
                 if (finished == reader)
                 {
                     await reader.ConfigureAwait(false);
-                    return acks;
+                    return;
                 }
             }
         }
@@ -152,14 +228,17 @@ internal sealed partial class ReportSender(
         }
     }
 
+    /// <summary>Thrown when there is no instance to stream to (etcd lists none and no fixed address is set).</summary>
+    private sealed class NoEndpointException() : Exception("no report-service instance known");
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 4101, EventName = "Connected", Level = LogLevel.Information,
-            Message = "Streaming to {Address}; {Pending} batch(es) pending")]
+            Message = "Streaming to {Address}; {Pending} batch(es) spooled")]
         public static partial void Connected(ILogger logger, string address, int pending);
 
         [LoggerMessage(EventId = 4102, EventName = "StreamFailed", Level = LogLevel.Warning,
-            Message = "Stream to {Address} failed ({Pending} batch(es) pending, kept for resend): {Error}")]
+            Message = "Stream to {Address} failed ({Pending} batch(es) spooled, kept for resend): {Error}")]
         public static partial void StreamFailed(ILogger logger, string address, int pending, string error);
 
         [LoggerMessage(EventId = 4103, EventName = "StreamEnded", Level = LogLevel.Information,
@@ -170,12 +249,20 @@ internal sealed partial class ReportSender(
             Message = "Batch {Sequence}: {Count} sample(s) rejected, first {Reason}: {Detail}")]
         public static partial void Rejected(ILogger logger, ulong sequence, int count, string reason, string detail);
 
-        [LoggerMessage(EventId = 4106, EventName = "DrainIncomplete", Level = LogLevel.Warning,
-            Message = "Stopping with {Pending} unacknowledged batch(es); they are lost unless spooled")]
-        public static partial void DrainIncomplete(ILogger logger, int pending);
-
         [LoggerMessage(EventId = 4105, EventName = "ClockSkewed", Level = LogLevel.Warning,
             Message = "The report service says this host's clock is off by {SkewMs} ms; check NTP")]
         public static partial void ClockSkewed(ILogger logger, long skewMs);
+
+        [LoggerMessage(EventId = 4106, EventName = "DrainIncomplete", Level = LogLevel.Warning,
+            Message = "Stopping with {Pending} unacknowledged batch(es); they stay in the spool {Directory} and are sent after the next start")]
+        public static partial void DrainIncomplete(ILogger logger, int pending, string directory);
+
+        [LoggerMessage(EventId = 4107, EventName = "InstanceLeft", Level = LogLevel.Warning,
+            Message = "Report instance {Address} left etcd; failing over ({Pending} batch(es) spooled, kept for resend)")]
+        public static partial void InstanceLeft(ILogger logger, string address, int pending);
+
+        [LoggerMessage(EventId = 4108, EventName = "NoReportInstance", Level = LogLevel.Warning,
+            Message = "No report-service instance known yet (etcd lists none, no Agent:ReportAddresses); waiting")]
+        public static partial void NoEndpoint(ILogger logger);
     }
 }
