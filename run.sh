@@ -84,7 +84,7 @@ cmd_up() {
     --etcd "$MONITOR_TEST_ETCD" --prefix /monitor/services/report/ --upstream report_pool --out "$ndir/report_pool.conf" \
     --reload "nginx -t -q -p $ndir/ -c nginx.conf && kill -HUP \$(cat $ndir/nginx.pid)"
   start_one agent "$ROOT/agent/bin/$CONFIGURATION/net10.0/monitor-agent.dll" \
-    "Agent__Interval=$AGENT_INTERVAL" "Agent__ReportAddresses__0=$MONITOR_TEST_NGINX_GRPC"
+    "Agent__Interval=$AGENT_INTERVAL" "Agent__ReportAddresses__0=$MONITOR_TEST_NGINX_GRPC" "Agent__SpoolDirectory=$RUN/agent-spool"
   local host; host=$(hostname)
   cat <<INFO
 

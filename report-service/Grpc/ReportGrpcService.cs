@@ -18,12 +18,14 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
 {
     private readonly BatchIngestor _ingestor;
     private readonly int _maxInFlightPerStream;
+    private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<ReportGrpcService> _logger;
 
-    public ReportGrpcService(BatchIngestor ingestor, IOptions<ReportOptions> options, ILogger<ReportGrpcService> logger)
+    public ReportGrpcService(BatchIngestor ingestor, IOptions<ReportOptions> options, IHostApplicationLifetime lifetime, ILogger<ReportGrpcService> logger)
     {
         _ingestor = ingestor;
         _maxInFlightPerStream = options.Value.MaxInFlightPerStream;
+        _lifetime = lifetime;
         _logger = logger;
     }
 
@@ -34,6 +36,10 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
         ArgumentNullException.ThrowIfNull(context);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var token = failed.Token;
+        // On shutdown stop taking batches, finish the ones in flight, then end the call so the agent
+        // moves to another instance at once instead of waiting for the host's shutdown timeout.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(token, _lifetime.ApplicationStopping);
+        var stopping = false;
         RpcException? failure = null;
         var acks = Channel.CreateUnbounded<ReportAck>(new UnboundedChannelOptions { SingleReader = true });
         using var slots = new SemaphoreSlim(_maxInFlightPerStream, _maxInFlightPerStream);
@@ -68,9 +74,9 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
 
         try
         {
-            await foreach (var batch in requestStream.ReadAllAsync(token).ConfigureAwait(false))
+            await foreach (var batch in requestStream.ReadAllAsync(reading.Token).ConfigureAwait(false))
             {
-                await slots.WaitAsync(token).ConfigureAwait(false);
+                await slots.WaitAsync(reading.Token).ConfigureAwait(false);
                 inFlight.RemoveAll(static t => t.IsCompleted);
                 inFlight.Add(HandleAsync(batch));
             }
@@ -79,6 +85,11 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
         catch (OperationCanceledException) when (failure is not null)
         {
             // A batch could not be stored: fall through and report why.
+        }
+        catch (OperationCanceledException) when (_lifetime.ApplicationStopping.IsCancellationRequested && !token.IsCancellationRequested)
+        {
+            await Task.WhenAll(inFlight).ConfigureAwait(false);
+            stopping = true;
         }
         finally
         {
@@ -91,7 +102,15 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
             throw failure;
         }
         await writer.ConfigureAwait(false);
+        if (stopping && failure is null)
+        {
+            ThrowShuttingDown();
+        }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowShuttingDown() =>
+        throw new RpcException(new Status(StatusCode.Unavailable, "report instance is shutting down; every batch received so far was acked, reconnect to another instance"));
 
     private static partial class Log
     {

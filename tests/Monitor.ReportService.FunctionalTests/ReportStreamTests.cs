@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 using Grpc.Core;
 using Monitor.Protos.V1;
 using Xunit;
@@ -131,6 +132,28 @@ public sealed class ReportStreamTests : IClassFixture<ReportApiFixture>
                 call.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task Report_ServiceStopping_OpenStreamEndsWithUnavailableAfterAckingWhatItGot()
+    {
+        // Arrange: a host of its own, since this test stops it.
+        await using var factory = new ReportApiFixture();
+        var client = factory.CreateClient(out var channel);
+        using var _ = channel;
+        using var call = client.Report(cancellationToken: TestContext.Current.CancellationToken);
+        await call.RequestStream.WriteAsync(Batch("ft-stop", 1), TestContext.Current.CancellationToken);
+        Assert.True(await call.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
+        var ack = call.ResponseStream.Current;
+
+        // Act
+        factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
+
+        // Assert
+        Assert.Equal(1UL, ack.Sequence);
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.Contains("shutting down", ex.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
