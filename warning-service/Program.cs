@@ -1,7 +1,8 @@
-// Minimal host until its issue fills it in: health endpoints, /metrics and etcd registration.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMonitorWebDefaults("warning");
+builder.AddWarningService();
 
 var app = builder.Build();
 app.MapMonitorDefaultEndpoints();
+app.MapWarningService();
 app.Run();

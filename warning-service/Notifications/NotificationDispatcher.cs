@@ -1,0 +1,325 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Monitor.WarningService.Data;
+using Monitor.WarningService.Extensions;
+using Monitor.WarningService.Options;
+using Monitor.WarningService.Rules;
+using MySqlConnector;
+using Polly;
+
+namespace Monitor.WarningService.Notifications;
+
+/// <summary>
+/// Sends the outbox. Rows are claimed atomically (so two instances never send the same row), channels are
+/// sent in parallel (a failing channel never blocks the others), every send is retried with backoff and
+/// written to the push log. Also queues repeats of still-firing, unacknowledged alerts.
+/// </summary>
+internal sealed partial class NotificationDispatcher(
+    IDbContextFactory<WarningDbContext> dbFactory,
+    RuleCatalog catalog,
+    NotificationPlanner planner,
+    NotificationSignal signal,
+    HttpChannelSender httpSender,
+    EmailChannelSender emailSender,
+    [FromKeyedServices(ResiliencePipelines.NotificationSend)] ResiliencePipeline sendPipeline,
+    IOptions<WarningOptions> options,
+    WarningMetrics metrics,
+    TimeProvider timeProvider,
+    ILogger<NotificationDispatcher> logger) : BackgroundService
+{
+    private const int ClaimBatch = 100;
+    private readonly WarningOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, int> _consecutiveFailures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Queue<long>> _recentSends = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await signal.WaitAsync(_options.DispatchInterval, stoppingToken).ConfigureAwait(false);
+                await QueueRepeatsAsync(stoppingToken).ConfigureAwait(false);
+                while (await DispatchOnceAsync(stoppingToken).ConfigureAwait(false) == ClaimBatch)
+                {
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is MySqlException or DbUpdateException or InvalidOperationException or TimeoutException)
+            {
+                Log.DispatchFailed(logger, ex);
+                await Task.Delay(TimeSpan.FromSeconds(1), timeProvider, stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Claims up to <see cref="ClaimBatch"/> rows and sends them; returns how many were claimed.</summary>
+    internal async Task<int> DispatchOnceAsync(CancellationToken cancellationToken)
+    {
+        var nowMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var token = Guid.NewGuid().ToString("N");
+        List<NotificationEntity> claimed;
+        Dictionary<long, AlertEntity> alerts;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // A row left in 'sending' by an instance that died is taken over once its claim expired.
+            var count = await db.Database.ExecuteSqlAsync(
+                $"UPDATE notifications SET Status = 'sending', ClaimToken = {token}, ClaimedUntilMs = {nowMs + (long)_options.ClaimTimeout.TotalMilliseconds} WHERE (Status = 'pending' AND CreatedAtMs <= {nowMs - (long)_options.GroupWindow.TotalMilliseconds}) OR (Status = 'sending' AND ClaimedUntilMs < {nowMs}) ORDER BY Id LIMIT 100",
+                cancellationToken).ConfigureAwait(false);
+            if (count == 0)
+            {
+                return 0;
+            }
+            claimed = await db.Notifications.AsNoTracking().Where(n => n.ClaimToken == token).OrderBy(n => n.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+            var ids = claimed.Select(n => n.AlertId).Distinct().ToList();
+            alerts = await db.Alerts.AsNoTracking().Where(a => ids.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken).ConfigureAwait(false);
+        }
+        if (claimed.Any(n => !catalog.Channels.ContainsKey(n.Channel)))
+        {
+            await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        // Channels in parallel, each channel's notifications in order.
+        await Task.WhenAll(claimed.GroupBy(n => n.Channel, StringComparer.Ordinal)
+            .Select(g => SendChannelAsync(g.Key, g.ToList(), alerts, token, cancellationToken))).ConfigureAwait(false);
+        return claimed.Count;
+    }
+
+    private async Task SendChannelAsync(string channelName, List<NotificationEntity> rows, Dictionary<long, AlertEntity> alerts, string token, CancellationToken cancellationToken)
+    {
+        catalog.Channels.TryGetValue(channelName, out var channel);
+        var sendable = new List<(NotificationEntity Row, AlertEntity Alert)>();
+        foreach (var row in rows)
+        {
+            if (!alerts.TryGetValue(row.AlertId, out var alert))
+            {
+                await FinishAsync(row, token, NotificationStatuses.Failed, null, cancellationToken).ConfigureAwait(false);
+            }
+            else if (channel is null || !channel.Enabled)
+            {
+                await FinishAsync(row, token, NotificationStatuses.Failed, Entry(row, channel, channelName, "", NotificationStatuses.Failed, "", 0, 0,
+                    channel is null ? "unknown channel" : "channel disabled"), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                sendable.Add((row, alert));
+            }
+        }
+        if (channel is null)
+        {
+            return;
+        }
+        // Grouping: the same transition of the same rule on several hosts within the group window goes out as one message.
+        var groups = _options.GroupWindow > TimeSpan.Zero
+            ? sendable.GroupBy(x => (x.Row.Kind, x.Alert.RuleId)).Select(g => g.ToList()).ToList()
+            : sendable.Select(x => new List<(NotificationEntity Row, AlertEntity Alert)> { x }).ToList();
+        foreach (var group in groups)
+        {
+            if (!TryTakeRateSlot(channelName))
+            {
+                // Over the channel's rate limit: give the rows back; they go out when the minute allows.
+                foreach (var (row, _) in group)
+                {
+                    await ReleaseAsync(row, token, cancellationToken).ConfigureAwait(false);
+                    Log.RateLimited(logger, channelName, row.Id);
+                }
+                continue;
+            }
+            var log = await SendAsync(group, channel, cancellationToken).ConfigureAwait(false);
+            foreach (var (row, _) in group)
+            {
+                await FinishAsync(row, token, log.Status, Entry(row, channel, channel.Name, log.PayloadDigest, log.Status, log.Reply, log.Attempts, log.LatencyMs, log.Error),
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<PushLogEntity> SendAsync(List<(NotificationEntity Row, AlertEntity Alert)> group, ChannelEntity channel, CancellationToken cancellationToken)
+    {
+        var row = group[0].Row;
+        IChannelSender sender = channel.Type == ChannelTypes.Email ? emailSender : httpSender;
+        var message = MessageTemplates.RenderGroup(group.Select(x => x.Alert).ToList(), row.Kind, channel.Template);
+        var payload = sender.Payload(channel, message);
+        var digest = MessageTemplates.Digest(payload);
+        var state = new SendState(sender, channel, message, payload);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var reply = await sendPipeline.ExecuteAsync(static async (s, ct) =>
+            {
+                Interlocked.Increment(ref s.Attempts);
+                return await s.Sender.SendAsync(s.Channel, s.Message, s.Payload, ct).ConfigureAwait(false);
+            }, state, cancellationToken).ConfigureAwait(false);
+            var attempts = state.Attempts;
+            var latency = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            _consecutiveFailures[channel.Name] = 0;
+            metrics.Sent(channel.Type, NotificationStatuses.Sent, latency);
+            Log.Sent(logger, row.Kind, row.AlertId, group.Count, channel.Name, channel.Type, attempts, latency);
+            return Entry(row, channel, channel.Name, digest, NotificationStatuses.Sent, Truncate(reply, 512), attempts, latency, null);
+        }
+        catch (Exception ex) when (ex is ChannelSendException or Polly.Timeout.TimeoutRejectedException or HttpRequestException)
+        {
+            var latency = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var attempts = state.Attempts;
+            var reply = ex is ChannelSendException cse ? cse.Reply : "timeout";
+            var error = Scrub(ex.Message, channel);
+            metrics.Sent(channel.Type, NotificationStatuses.Failed, latency);
+            var failures = _consecutiveFailures.AddOrUpdate(channel.Name, 1, (_, n) => n + 1);
+            Log.SendFailed(logger, row.Kind, row.AlertId, channel.Name, channel.Type, attempts, error);
+            if (failures >= _options.ChannelFailingAfter)
+            {
+                Log.ChannelFailing(logger, channel.Name, channel.Type, failures);
+            }
+            return Entry(row, channel, channel.Name, digest, NotificationStatuses.Failed, reply, attempts, latency, error);
+        }
+    }
+
+    private static PushLogEntity Entry(NotificationEntity row, ChannelEntity? channel, string channelName, string digest, string status, string reply, int attempts, long latencyMs, string? error) => new()
+    {
+        NotificationId = row.Id,
+        AlertId = row.AlertId,
+        Channel = channelName,
+        ChannelType = channel?.Type ?? "",
+        Kind = row.Kind,
+        PayloadDigest = digest,
+        Status = status,
+        Reply = reply,
+        Attempts = attempts,
+        LatencyMs = latencyMs,
+        Error = error is null ? null : Truncate(error, 1024),
+    };
+
+    /// <summary>Records the outcome: the push-log row and the notification's final status, in one round trip.</summary>
+    private async Task FinishAsync(NotificationEntity row, string token, string status, PushLogEntity? log, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (log is null)
+        {
+            await db.Notifications.Where(n => n.Id == row.Id && n.ClaimToken == token)
+                .ExecuteUpdateAsync(u => u.SetProperty(n => n.Status, status), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var at = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO push_log (NotificationId, AlertId, Channel, ChannelType, Kind, PayloadDigest, Status, Reply, Attempts, LatencyMs, Error, AtMs)
+            VALUES ({log.NotificationId}, {log.AlertId}, {log.Channel}, {log.ChannelType}, {log.Kind}, {log.PayloadDigest}, {log.Status}, {log.Reply}, {log.Attempts}, {log.LatencyMs}, {log.Error}, {at});
+            UPDATE notifications SET Status = {status} WHERE Id = {row.Id} AND ClaimToken = {token};
+            """, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReleaseAsync(NotificationEntity row, string token, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await db.Notifications.Where(n => n.Id == row.Id && n.ClaimToken == token)
+            .ExecuteUpdateAsync(u => u.SetProperty(n => n.Status, NotificationStatuses.Pending).SetProperty(n => n.ClaimToken, (string?)null), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private bool TryTakeRateSlot(string channel)
+    {
+        if (_options.ChannelRateLimitPerMinute <= 0)
+        {
+            return true;
+        }
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var queue = _recentSends.GetOrAdd(channel, _ => new Queue<long>());
+        lock (queue)
+        {
+            while (queue.Count > 0 && queue.Peek() <= now - 60_000)
+            {
+                queue.Dequeue();
+            }
+            if (queue.Count >= _options.ChannelRateLimitPerMinute)
+            {
+                return false;
+            }
+            queue.Enqueue(now);
+            return true;
+        }
+    }
+
+    /// <summary>Queues a repeat for every firing, unacknowledged alert whose repeat interval elapsed; the conditional update makes one instance win.</summary>
+    internal async Task QueueRepeatsAsync(CancellationToken cancellationToken)
+    {
+        var nowMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var due = await db.Alerts.AsNoTracking()
+            .Where(a => a.State == "firing" && a.AcknowledgedAtMs == null && a.RepeatIntervalMs > 0 && a.LastNotifiedAtMs + a.RepeatIntervalMs <= nowMs)
+            .OrderBy(a => a.Id).Take(100).ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (due.Count == 0)
+        {
+            return;
+        }
+        var silences = await NotificationPlanner.ActiveSilencesAsync(db, nowMs, cancellationToken).ConfigureAwait(false);
+        var queued = 0;
+        foreach (var alert in due)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var won = await db.Alerts.Where(a => a.Id == alert.Id && a.LastNotifiedAtMs == alert.LastNotifiedAtMs && a.AcknowledgedAtMs == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.LastNotifiedAtMs, nowMs), cancellationToken).ConfigureAwait(false);
+            if (won == 1)
+            {
+                var channels = JsonSerializer.Deserialize<List<string>>(alert.ChannelsJson) ?? [];
+                queued += await planner.EnqueueAsync(db, alert, NotificationKinds.Repeat, channels, silences, nowMs, cancellationToken).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        if (queued > 0)
+        {
+            signal.Pulse();
+        }
+    }
+
+    /// <summary>Removes anything secret that an exception message might echo.</summary>
+    internal static string Scrub(string text, ChannelEntity channel)
+    {
+        foreach (var secret in new[] { channel.Url, channel.Secret, channel.SmtpPassword })
+        {
+            if (!string.IsNullOrEmpty(secret))
+            {
+                text = text.Replace(secret, "***", StringComparison.Ordinal);
+            }
+        }
+        return text;
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+
+    private sealed class SendState(IChannelSender sender, ChannelEntity channel, RenderedMessage message, string payload)
+    {
+#pragma warning disable CA1051 // A field, so the retry callback can Interlocked.Increment it.
+        public int Attempts;
+#pragma warning restore CA1051
+        public IChannelSender Sender { get; } = sender;
+        public ChannelEntity Channel { get; } = channel;
+        public RenderedMessage Message { get; } = message;
+        public string Payload { get; } = payload;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 7101, EventName = "NotificationSent", Level = LogLevel.Information,
+            Message = "Sent {Kind} notification of alert {AlertId} (group of {GroupSize}) to channel {Channel} ({ChannelType}) after {Attempts} attempt(s) in {LatencyMs} ms")]
+        public static partial void Sent(ILogger logger, string kind, long alertId, int groupSize, string channel, string channelType, int attempts, long latencyMs);
+
+        [LoggerMessage(EventId = 7102, EventName = "NotificationFailed", Level = LogLevel.Warning,
+            Message = "Sending {Kind} notification of alert {AlertId} to channel {Channel} ({ChannelType}) failed after {Attempts} attempt(s): {Error}")]
+        public static partial void SendFailed(ILogger logger, string kind, long alertId, string channel, string channelType, int attempts, string error);
+
+        [LoggerMessage(EventId = 7103, EventName = "ChannelFailing", Level = LogLevel.Error,
+            Message = "Channel {Channel} ({ChannelType}) is failing: {Failures} consecutive sends failed")]
+        public static partial void ChannelFailing(ILogger logger, string channel, string channelType, int failures);
+
+        [LoggerMessage(EventId = 7104, EventName = "DispatchFailed", Level = LogLevel.Warning, Message = "Notification dispatch round failed; retrying")]
+        public static partial void DispatchFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 7105, EventName = "ChannelRateLimited", Level = LogLevel.Information,
+            Message = "Channel {Channel} is over its rate limit; notification {NotificationId} waits")]
+        public static partial void RateLimited(ILogger logger, string channel, long notificationId);
+    }
+}

@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Monitor.WarningService.Options;
+
+/// <summary>Where host → location comes from (section <c>Manage</c>), for location-scoped rules and silences.</summary>
+public sealed class ManageOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Manage";
+
+    /// <summary>gRPC address of the manage service, e.g. <c>http://127.0.0.1:8050</c>. Empty (the default): no locations are known.</summary>
+    public Uri? Address { get; set; }
+
+    /// <summary>How often the host list is re-read from the manage service. The default is 30 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time limit of one call to the manage service. The default is 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+[OptionsValidator]
+internal sealed partial class ManageOptionsValidator : IValidateOptions<ManageOptions>;

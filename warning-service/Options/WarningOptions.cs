@@ -1,0 +1,116 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Monitor.WarningService.Options;
+
+/// <summary>Settings of the warning service (section <c>Warning</c>).</summary>
+public sealed class WarningOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Warning";
+
+    /// <summary>Kafka consumer group shared by all warning instances. The default is <c>monitor-warning</c>.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9._-]{1,200}$")]
+    public string GroupId { get; set; } = "monitor-warning";
+
+    /// <summary>Apply pending EF Core migrations to <c>ConnectionStrings:Warning</c> at start-up. The default is true.</summary>
+    public bool ApplyMigrations { get; set; } = true;
+
+    /// <summary>MariaDB server version given to Pomelo (no auto-detection at start). The default is <c>10.11</c>.</summary>
+    [Required]
+    [RegularExpression(@"^\d+\.\d+(\.\d+)?$")]
+    public string MariaDbVersion { get; set; } = "10.11";
+
+    /// <summary>How often every instance reloads the rules and channels from MySQL. The default is 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan RuleRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest time evaluated state waits before it is persisted and the offsets committed. The default is 100 milliseconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Persist and commit after at most this many consumed messages (count). The default is 1000.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxBatchMessages { get; set; } = 1000;
+
+    /// <summary>How often the notification dispatcher looks for pending notifications and repeats. The default is 200 milliseconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan DispatchInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a claimed notification stays with the claiming instance before another may take it over. The default is 2 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Retries of one failing send after the first attempt (count). The default is 3.</summary>
+    [Range(0, 20)]
+    public int SendRetries { get; set; } = 3;
+
+    /// <summary>Delay before the first retry of a send; doubles each retry, with jitter. The default is 1 second.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan SendRetryInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Timeout of one send attempt (HTTP request or SMTP session). The default is 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Consecutive failed sends after which a channel is reported as failing (count). The default is 3.</summary>
+    [Range(1, 1000)]
+    public int ChannelFailingAfter { get; set; } = 3;
+
+    /// <summary>Most sends per channel per minute; further notifications wait (count, 0 = unlimited). The default is 60.</summary>
+    [Range(0, 100_000)]
+    public int ChannelRateLimitPerMinute { get; set; } = 60;
+
+    /// <summary>
+    /// Notifications wait this long so that the same transition of one rule on several hosts goes out as one message
+    /// (per channel). The default is zero: no grouping, no added latency.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan GroupWindow { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Largest number of values a sample window keeps per (rule, host) (count). The default is 3600.</summary>
+    [Range(1, 100_000)]
+    public int MaxWindowSamples { get; set; } = 3600;
+
+    /// <summary>How often the elected instance evaluates no-data and across-hosts rules from InfluxDB. The default is 15 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan ElectedEvaluationInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>TTL of the etcd lease behind the leadership; a dead leader is replaced after at most this. The default is 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
+    public TimeSpan LeaderLeaseTtl { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>etcd key of the elected evaluator's leadership. The default is <c>/monitor/leaders/warning-evaluator</c>.</summary>
+    [Required]
+    public string LeaderKey { get; set; } = "/monitor/leaders/warning-evaluator";
+
+    /// <summary>No-data rules know the hosts that reported within this look-back; a host silent for longer is forgotten. The default is 24 hours.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "30.00:00:00")]
+    public TimeSpan NoDataLookback { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>SMTP server of the <c>legacy-email</c> channel that the original's <c>POST /rule</c> ContactEmail creates. The default is <c>127.0.0.1</c>.</summary>
+    [Required]
+    public string LegacySmtpHost { get; set; } = "127.0.0.1";
+
+    /// <summary>SMTP port of the <c>legacy-email</c> channel. The default is 25.</summary>
+    [Range(1, 65535)]
+    public int LegacySmtpPort { get; set; } = 25;
+
+    /// <summary>Sender address of the <c>legacy-email</c> channel. The default is <c>monitor@localhost</c>.</summary>
+    [Required]
+    public string LegacyEmailFrom { get; set; } = "monitor@localhost";
+
+    /// <summary>Metric names rules may use; a rule naming another metric is rejected (400, field <c>metric</c>).</summary>
+    public List<string> KnownMetrics { get; set; } =
+    [
+        "cpu_rate", "mem_rate", "cpu_core_percent", "cpu_iowait_percent", "cpu_steal_percent", "cpu_system_percent", "cpu_user_percent",
+        "disk_free_bytes", "disk_read_bytes_per_second", "disk_used_bytes", "disk_used_percent", "disk_write_bytes_per_second",
+        "load1", "load5", "load15", "mem_available_bytes", "mem_cached_bytes", "mem_total_bytes", "mem_used_bytes",
+        "net_rx_bytes_per_second", "net_tx_bytes_per_second", "process_count", "swap_total_bytes", "swap_used_bytes", "swap_rate",
+        "uptime_seconds", "agent_spool_bytes", "agent_dropped_batches_total", "agent_dropped_samples_total",
+    ];
+}
+
+[OptionsValidator]
+internal sealed partial class WarningOptionsValidator : IValidateOptions<WarningOptions>;

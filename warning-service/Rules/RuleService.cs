@@ -1,0 +1,137 @@
+using Microsoft.EntityFrameworkCore;
+using Monitor.WarningService.Data;
+using MySqlConnector;
+
+namespace Monitor.WarningService.Rules;
+
+/// <summary>A stored rule at one version.</summary>
+internal sealed record StoredRule(long Id, int Version, RuleSpec Spec, long UpdatedAtMs);
+
+/// <summary>Outcome of a rule change: the stored rule, or validation errors (field → messages), or a status.</summary>
+internal sealed record RuleChange(StoredRule? Rule, Dictionary<string, string[]>? Errors = null, bool NotFound = false, bool Conflict = false);
+
+/// <summary>Creates, changes and deletes rules; every change writes a new immutable version row in the same transaction.</summary>
+internal sealed class RuleService(IDbContextFactory<WarningDbContext> dbFactory, RuleValidator validator, RuleCatalog catalog, TimeProvider timeProvider)
+{
+    public async Task<List<StoredRule>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await db.Rules.AsNoTracking().Where(r => !r.Deleted).OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows.Select(ToStored).ToList();
+    }
+
+    public async Task<StoredRule?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var row = await db.Rules.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && !r.Deleted, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : ToStored(row);
+    }
+
+    public async Task<StoredRule?> FindByNameAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var row = await db.Rules.AsNoTracking().FirstOrDefaultAsync(r => r.Name == name && !r.Deleted, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : ToStored(row);
+    }
+
+    public async Task<List<StoredRule>> VersionsAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await db.RuleVersions.AsNoTracking().Where(v => v.RuleId == id).OrderBy(v => v.Version).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return rows.Select(v => new StoredRule(v.RuleId, v.Version, RuleSpec.FromJson(v.SpecJson), v.CreatedAtMs)).ToList();
+    }
+
+    public async Task<RuleChange> CreateAsync(RuleSpec? spec, string changedBy, CancellationToken cancellationToken)
+    {
+        var errors = await ValidateAsync(spec, cancellationToken).ConfigureAwait(false);
+        if (errors.Count > 0)
+        {
+            return new RuleChange(null, errors);
+        }
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var json = spec!.ToJson();
+        // A deleted rule's name may be reused: the old row keeps its id for the alerts that reference it.
+        await db.Rules.Where(r => r.Name == spec.Name && r.Deleted)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Name, r => r.Name + "#deleted-" + r.Id), cancellationToken).ConfigureAwait(false);
+        var row = new RuleEntity { Name = spec.Name, CurrentVersion = 1, SpecJson = json, UpdatedAtMs = now };
+        db.Rules.Add(row);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })
+        {
+            return new RuleChange(null, Conflict: true);
+        }
+        db.RuleVersions.Add(new RuleVersionEntity { RuleId = row.Id, Version = 1, SpecJson = json, CreatedAtMs = now, ChangedBy = changedBy });
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        return new RuleChange(ToStored(row));
+    }
+
+    public async Task<RuleChange> UpdateAsync(long id, RuleSpec? spec, string changedBy, CancellationToken cancellationToken)
+    {
+        var errors = await ValidateAsync(spec, cancellationToken).ConfigureAwait(false);
+        if (errors.Count > 0)
+        {
+            return new RuleChange(null, errors);
+        }
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await db.Rules.FromSql($"SELECT * FROM rules WHERE Id = {id} FOR UPDATE").FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        if (row is null || row.Deleted)
+        {
+            return new RuleChange(null, NotFound: true);
+        }
+        var json = spec!.ToJson();
+        row.Name = spec.Name;
+        row.CurrentVersion++;
+        row.SpecJson = json;
+        row.UpdatedAtMs = now;
+        db.RuleVersions.Add(new RuleVersionEntity { RuleId = row.Id, Version = row.CurrentVersion, SpecJson = json, CreatedAtMs = now, ChangedBy = changedBy });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })
+        {
+            return new RuleChange(null, Conflict: true);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        return new RuleChange(ToStored(row));
+    }
+
+    public async Task<bool> DeleteAsync(long id, string changedBy, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await db.Rules.FromSql($"SELECT * FROM rules WHERE Id = {id} FOR UPDATE").FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        if (row is null || row.Deleted)
+        {
+            return false;
+        }
+        row.Deleted = true;
+        row.CurrentVersion++;
+        row.UpdatedAtMs = now;
+        db.RuleVersions.Add(new RuleVersionEntity { RuleId = row.Id, Version = row.CurrentVersion, SpecJson = row.SpecJson, Deleted = true, CreatedAtMs = now, ChangedBy = changedBy });
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<Dictionary<string, string[]>> ValidateAsync(RuleSpec? spec, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var channels = await db.Channels.AsNoTracking().Select(c => c.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return validator.Validate(spec, channels.ToHashSet(StringComparer.Ordinal));
+    }
+
+    private static StoredRule ToStored(RuleEntity r) => new(r.Id, r.CurrentVersion, RuleSpec.FromJson(r.SpecJson), r.UpdatedAtMs);
+}
