@@ -69,19 +69,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     /// <summary>Starts a process with the fixture's Kafka, etcd and topic settings plus <paramref name="extra"/>.</summary>
     public ServiceProcess Start(string name, string assembly, Dictionary<string, string> extra)
     {
-        var env = new Dictionary<string, string>
-        {
-            ["Kafka__BootstrapServers"] = StackEnvironment.Kafka,
-            ["Kafka__SamplesTopic"] = Topic,
-            ["Kafka__DeadLetterTopic"] = DeadLetterTopic,
-            ["Etcd__Endpoints__0"] = StackEnvironment.Etcd,
-            ["Etcd__LeaseTtl"] = "00:00:05",
-        };
-        foreach (var (k, v) in extra)
-        {
-            env[k] = v;
-        }
-        var process = ServiceProcess.Start(name, assembly, env);
+        var process = ServiceProcess.Start(name, assembly, PipelineEnvironment.For(Topic, DeadLetterTopic, "/monitor/services", extra));
         _processes.Add(process);
         return process;
     }

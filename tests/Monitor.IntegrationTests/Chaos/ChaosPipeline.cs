@@ -90,20 +90,7 @@ public sealed class ChaosPipeline : IAsyncDisposable
 
     private ServiceProcess Start(string name, string assembly, Dictionary<string, string> extra)
     {
-        var env = new Dictionary<string, string>
-        {
-            ["Kafka__BootstrapServers"] = StackEnvironment.Kafka,
-            ["Kafka__SamplesTopic"] = Topic,
-            ["Kafka__DeadLetterTopic"] = DeadLetterTopic,
-            ["Etcd__Endpoints__0"] = StackEnvironment.Etcd,
-            ["Etcd__LeaseTtl"] = "00:00:05",
-            ["Etcd__Prefix"] = EtcdPrefix,
-        };
-        foreach (var (k, v) in extra)
-        {
-            env[k] = v;
-        }
-        var process = ServiceProcess.Start(name, assembly, env);
+        var process = ServiceProcess.Start(name, assembly, PipelineEnvironment.For(Topic, DeadLetterTopic, EtcdPrefix, extra));
         _processes.Add(process);
         return process;
     }
