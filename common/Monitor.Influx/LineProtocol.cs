@@ -11,7 +11,7 @@ namespace Monitor.Influx;
 /// <para>
 /// Escaping follows the line-protocol reference ("Special characters"): measurements escape comma and space; tag keys,
 /// tag values and field keys escape comma, equals sign and space. Double quotes are literal in all four (only string
-/// field values, which Monitor does not write, escape them).
+/// field values escape them, together with backslashes: Monitor writes one, a sample's free-text <c>message</c>).
 /// </para>
 /// <para>
 /// Backslashes are where the parsers disagree. The current spec, and the InfluxDB 3.x parser, read <c>\\</c> as one
@@ -59,6 +59,7 @@ public static class LineProtocol
     private static readonly SearchValues<char> MeasurementSpecials = SearchValues.Create(", \\" + ControlCharacters);
     private static readonly SearchValues<char> TagSpecials = SearchValues.Create(",= \\" + ControlCharacters);
     private static readonly SearchValues<char> FieldKeySpecials = SearchValues.Create(",= \"\\" + ControlCharacters);
+    private static readonly SearchValues<char> StringValueSpecials = SearchValues.Create("\"\\" + ControlCharacters);
 
     /// <summary>Escapes a measurement name for line protocol.</summary>
     /// <param name="measurement">The measurement name; not empty.</param>
@@ -126,6 +127,45 @@ public static class LineProtocol
                 $"Measurement '{measurement}' starts with '#', which line protocol reads as a comment.",
                 nameof(measurement));
         }
+    }
+
+    /// <summary>An upper bound of the bytes <see cref="WriteStringFieldValue"/> writes for <paramref name="charCount"/> characters (quotes included).</summary>
+    internal static int GetMaxStringFieldValueByteCount(int charCount) => checked((charCount + 2) * 3);
+
+    /// <summary>
+    /// Writes <paramref name="text"/> as a quoted string field value: <c>"</c> and <c>\</c> are escaped with a
+    /// backslash (every InfluxDB version unescapes both in string values); control characters are rejected.
+    /// </summary>
+    internal static int WriteStringFieldValue(ReadOnlySpan<char> text, Span<byte> destination, string paramName, string measurement)
+    {
+        destination[0] = (byte)'"';
+        var written = 1;
+        var remaining = text;
+        while (true)
+        {
+            var index = remaining.IndexOfAny(StringValueSpecials);
+            if (index < 0)
+            {
+                written += Encoding.UTF8.GetBytes(remaining, destination[written..]);
+                break;
+            }
+
+            written += Encoding.UTF8.GetBytes(remaining[..index], destination[written..]);
+            var c = remaining[index];
+            if (c < ' ')
+            {
+                throw new ArgumentException(
+                    $"A string field value of measurement '{Shorten(measurement)}' contains the control character U+{(int)c:X4}; line protocol cannot carry line breaks, tabs or other control characters.",
+                    paramName);
+            }
+
+            destination[written++] = (byte)'\\';
+            destination[written++] = (byte)c;
+            remaining = remaining[(index + 1)..];
+        }
+
+        destination[written++] = (byte)'"';
+        return written;
     }
 
     /// <summary>An upper bound of the bytes <see cref="WriteEscaped"/> writes for <paramref name="charCount"/> characters.</summary>

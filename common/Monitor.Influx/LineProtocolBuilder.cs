@@ -169,6 +169,52 @@ public sealed class LineProtocolBuilder
     }
 
     /// <summary>
+    /// Appends one point with a numeric field and a string field (for example <c>value=0,message="refused"</c>); the
+    /// tags may come in any order. The string is quoted and escaped; control characters are rejected, so callers with
+    /// free text should replace them first.
+    /// </summary>
+    /// <param name="measurement">The measurement name; not empty.</param>
+    /// <param name="tags">The tags, in any order. Empty keys or values are skipped.</param>
+    /// <param name="fieldKey">The numeric field key; not empty.</param>
+    /// <param name="value">The numeric field value; finite.</param>
+    /// <param name="textFieldKey">The string field key; not empty.</param>
+    /// <param name="textValue">The string field value.</param>
+    /// <param name="timestampUnixMs">The timestamp in Unix milliseconds.</param>
+    /// <exception cref="ArgumentException">An element cannot be written, a tag key repeats, the value is NaN or infinite, or the text holds a control character.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timestamp is outside the range InfluxDB accepts.</exception>
+    public void AppendPoint(
+        string measurement,
+        ReadOnlySpan<KeyValuePair<string, string>> tags,
+        string fieldKey,
+        double value,
+        string textFieldKey,
+        string textValue,
+        long timestampUnixMs)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(textFieldKey);
+        ArgumentNullException.ThrowIfNull(textValue);
+        if (IsSortedByKey(tags))
+        {
+            AppendCore(measurement, tags, fieldKey, value, timestampUnixMs, textFieldKey, textValue);
+            return;
+        }
+
+        var rented = ArrayPool<KeyValuePair<string, string>>.Shared.Rent(tags.Length);
+        try
+        {
+            var span = rented.AsSpan(0, tags.Length);
+            tags.CopyTo(span);
+            span.Sort(CompareKeys);
+            AppendCore(measurement, span, fieldKey, value, timestampUnixMs, textFieldKey, textValue);
+        }
+        finally
+        {
+            rented.AsSpan(0, tags.Length).Clear();
+            ArrayPool<KeyValuePair<string, string>>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
     /// Appends one point whose tags the caller keeps sorted ordinally by key (for example a tag list built once per
     /// series). The order is checked, never changed.
     /// </summary>
@@ -258,7 +304,9 @@ public sealed class LineProtocolBuilder
         ReadOnlySpan<KeyValuePair<string, string>> tags,
         string fieldKey,
         double value,
-        long timestampUnixMs)
+        long timestampUnixMs,
+        string? textFieldKey = null,
+        string? textValue = null)
     {
         LineProtocol.ValidateMeasurement(measurement);
         ArgumentException.ThrowIfNullOrEmpty(fieldKey);
@@ -312,6 +360,18 @@ public sealed class LineProtocolBuilder
             span[0] = (byte)'=';
             var written = 1;
             written += LineProtocol.WriteDouble(value, span[written..]);
+            if (textFieldKey is not null && textValue is not null)
+            {
+                _length += written;
+                WriteByte((byte)',');
+                WriteEscaped(textFieldKey, LineProtocol.Element.FieldKey, nameof(textFieldKey), measurement);
+                WriteByte((byte)'=');
+                EnsureCapacity(LineProtocol.GetMaxStringFieldValueByteCount(textValue.Length) + MaxNumberBytes + 2);
+                _length += LineProtocol.WriteStringFieldValue(textValue, _buffer.AsSpan(_length), nameof(textValue), measurement);
+                span = _buffer.AsSpan(_length);
+                written = 0;
+            }
+
             span[written++] = (byte)' ';
             written += LineProtocol.WriteInt64(timestampUnixMs, span[written..]);
             span[written++] = (byte)'\n';

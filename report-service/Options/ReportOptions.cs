@@ -32,6 +32,10 @@ public sealed class ReportOptions
     [Range(1, 4096)]
     public int MaxLabelValueLength { get; set; } = 256;
 
+    /// <summary>Longest free-text <c>message</c> of a sample, characters. The default is 1,024.</summary>
+    [Range(0, 65_536)]
+    public int MaxMessageLength { get; set; } = 1_024;
+
     /// <summary>Most distinct series (metric + label set) per host; samples of further series are rejected. The default is 5,000.</summary>
     [Range(1, 10_000_000)]
     public int MaxSeriesPerHost { get; set; } = 5_000;

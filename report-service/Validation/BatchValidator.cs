@@ -137,6 +137,11 @@ internal sealed class BatchValidator(IOptions<ReportOptions> options)
                     $"samples[{index}].labels[{key}]: value must be 1..{_options.MaxLabelValueLength} printable characters");
             }
         }
+        if (sample.Message.Length > _options.MaxMessageLength)
+        {
+            return Reject(index, RejectionReasons.MessageTooLong,
+                $"samples[{index}].message: {sample.Message.Length} characters, at most {_options.MaxMessageLength} (Report:MaxMessageLength)");
+        }
         if (!TrackSeries(hostId, sample))
         {
             return Reject(index, RejectionReasons.SeriesLimitExceeded,

@@ -522,4 +522,36 @@ public sealed class LineProtocolBuilderTests
                 break;
         }
     }
+
+    [Fact]
+    public void AppendPoint_WithTextField_QuotesAndEscapesQuotesAndBackslashes()
+    {
+        // Arrange
+        var builder = new LineProtocolBuilder();
+        KeyValuePair<string, string>[] tags = [Tag("target", "db"), Tag("host_id", "h1")];
+
+        // Act
+        builder.AppendPoint("probe_success", tags, "value", 0, "message", "refused: \"db\" at C:\\x\\", Ts);
+
+        // Assert
+        Assert.Equal("probe_success,host_id=h1,target=db value=0,message=\"refused: \\\"db\\\" at C:\\\\x\\\\\" 1700000000123\n", builder.ToString());
+        Assert.Equal(1, builder.PointCount);
+    }
+
+    [Fact]
+    public void AppendPoint_TextFieldWithLineBreak_ThrowsAndLeavesNoPartialLine()
+    {
+        // Arrange
+        var builder = new LineProtocolBuilder();
+        builder.AppendPoint("a", [], "value", 1, Ts);
+        var before = builder.ToString();
+
+        // Act
+        var error = Assert.Throws<ArgumentException>(() => builder.AppendPoint("b", [], "value", 1, "message", "line1\nline2", Ts));
+
+        // Assert
+        Assert.Contains("U+000A", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, builder.ToString());
+        Assert.Equal(1, builder.PointCount);
+    }
 }

@@ -40,4 +40,21 @@ public sealed class BatchLineEncoderTests
         // Act + Assert
         Assert.ThrowsAny<ArgumentException>(() => new BatchLineEncoder().Append(new LineProtocolBuilder(), batch));
     }
+
+    [Fact]
+    public void Append_SampleWithMessage_WritesMessageStringFieldWithLineBreaksAsSpaces()
+    {
+        // Arrange
+        var batch = new SampleBatch { HostId = "h1" };
+        var sample = new Sample { Metric = "probe_success", Value = 0, TimestampUnixMs = 1700000000123, Message = "connection refused\nretry \"later\"" };
+        sample.Labels["target"] = "db";
+        batch.Samples.Add(sample);
+        var builder = new LineProtocolBuilder();
+
+        // Act
+        new BatchLineEncoder().Append(builder, batch);
+
+        // Assert
+        Assert.Equal("probe_success,host_id=h1,target=db value=0,message=\"connection refused retry \\\"later\\\"\" 1700000000123\n", builder.ToString());
+    }
 }

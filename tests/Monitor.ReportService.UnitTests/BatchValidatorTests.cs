@@ -279,4 +279,23 @@ public sealed class BatchValidatorTests
         Assert.False(result.ClockSkewed);
         Assert.Equal(-100, result.ClockSkewMs);
     }
+
+    [Fact]
+    public void Validate_MessageOverLimit_RejectedWithFieldNamed()
+    {
+        // Arrange
+        var ok = S();
+        ok.Message = "abc";
+        var tooLong = S("probe_success");
+        tooLong.Message = new string('x', 11);
+
+        // Act
+        var result = Validator(o => o.MaxMessageLength = 10).Validate(Batch(ok, tooLong), Now);
+
+        // Assert
+        var rejection = Assert.Single(result.Rejections);
+        Assert.Equal((1, RejectionReasons.MessageTooLong), (rejection.Index, rejection.Reason));
+        Assert.Contains("samples[1].message", rejection.Detail, StringComparison.Ordinal);
+        Assert.Equal("abc", Assert.Single(result.Accepted!.Samples).Message);
+    }
 }
