@@ -62,6 +62,8 @@ cmd_up() {
   set -a; source "$STATE/stack/endpoints.env"; set +a
   log "building Monitor ($CONFIGURATION)"
   dotnet build "$ROOT/Monitor.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q
+  log "console: npm ci + build when console/dist is missing or older than its sources"
+  "$ROOT/console/scripts/ensure-deps.sh" --build
   local spec name folder asm grpc http dll env
   for spec in "${SERVICES[@]}"; do
     IFS='|' read -r name folder asm grpc http <<<"$spec"
@@ -89,7 +91,8 @@ cmd_up() {
   cat <<INFO
 
 Monitor is up.
-  console / HTTP APIs (nginx) : $MONITOR_TEST_NGINX_HTTP/
+  web console                 : $MONITOR_TEST_NGINX_HTTP/   (served by nginx from console/dist)
+  HTTP APIs (nginx)           : $MONITOR_TEST_NGINX_HTTP/api/v1/{analyze,manage,warning}/
   agent gRPC entry (nginx)    : $MONITOR_TEST_NGINX_GRPC  (-> report services registered in etcd; pool file $ndir/report_pool.conf)
   health                      : http://127.0.0.1:8100/health/ready  (each service: its HTTP port + /health/ready, /metrics)
   InfluxDB                    : $MONITOR_TEST_INFLUX   e.g.

@@ -50,6 +50,16 @@ cleanup() {
 trap cleanup EXIT
 
 rc=0
+if [ "$TIER" = unit ] || [ "$TIER" = all ]; then
+  # The console's unit tests (Vitest); its JUnit file is counted below with the xUnit results.
+  log "running console unit tests (Vitest)"
+  if ! { console/scripts/ensure-deps.sh && (cd console && VITEST_JUNIT_FILE="$RESULTS/console-vitest.junit.xml" npm run -s test:junit); }; then rc=1; fi
+  [ -s "$RESULTS/console-vitest.junit.xml" ] || { log "ERROR: console unit tests wrote no results"; rc=1; }
+fi
+if [ "$TIER" = integration ] || [ "$TIER" = all ]; then
+  # The browser tests (tests/Monitor.Console.IntegrationTests) drive the built console.
+  console/scripts/ensure-deps.sh --build || rc=1
+fi
 for dir in "${projects[@]}"; do
   name=$(basename "$dir")
   exe="$dir/bin/$CONFIGURATION/net10.0/$name"
@@ -68,6 +78,13 @@ for f in "$RESULTS"/*.xml; do
     failed=$((failed + $(attr failed) + $(attr errors)))
     skipped=$((skipped + $(attr skipped)))
   done < <(grep -oE '<assembly [^>]*>' "$f")
+  # JUnit files (the console's Vitest run): <testsuite tests= failures= errors= skipped=>
+  while read -r line; do
+    attr() { grep -oE " $1=\"[0-9]+\"" <<<"$line" | grep -oE '[0-9]+' || echo 0; }
+    passed=$((passed + $(attr tests) - $(attr failures) - $(attr errors) - $(attr skipped)))
+    failed=$((failed + $(attr failures) + $(attr errors)))
+    skipped=$((skipped + $(attr skipped)))
+  done < <(grep -oE '<testsuite [^>]*>' "$f")
 done
 [ "$failed" -gt 0 ] && rc=1
 log "tier '$TIER' finished in $(( $(date +%s) - T0 )) s; results in $RESULTS"

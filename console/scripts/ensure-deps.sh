@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# console/scripts/ensure-deps.sh [--build]
+# Installs the console's npm packages (npm ci from the committed package-lock.json) when node_modules is
+# missing or older than the lock file; with --build, also builds console/dist when it is missing or older
+# than any source. Quick when nothing changed. Used by run.sh, test.sh and the browser tests' fixture.
+set -euo pipefail
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$DIR"
+command -v npm >/dev/null || { echo "console: npm not found (Node.js 20.19+ is required)" >&2; exit 1; }
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "console: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+if [ "${1:-}" = --build ]; then
+  stale=0
+  if [ ! -f dist/index.html ]; then
+    stale=1
+  elif [ -n "$(find src index.html package.json package-lock.json vite.config.ts tsconfig.json -newer dist/index.html -print -quit)" ]; then
+    stale=1
+  fi
+  if [ "$stale" = 1 ]; then
+    echo "console: npm run build" >&2
+    npm run -s build >&2
+  fi
+fi
