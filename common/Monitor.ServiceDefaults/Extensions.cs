@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Monitor.Diagnostics.Admin;
+using Monitor.Diagnostics.Requests;
 using Monitor.ServiceDefaults.Auth;
 using Monitor.ServiceDefaults.Discovery;
 using Monitor.ServiceDefaults.Hosting;
@@ -45,7 +47,7 @@ public static class MonitorServiceDefaultsExtensions
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
 
         var otel = builder.Services.AddOpenTelemetry()
-            .WithMetrics(m => m.AddMeter("Monitor.*").AddRuntimeInstrumentation())
+            .WithMetrics(m => m.AddMeter("Monitor.*", "System.Runtime").AddRuntimeInstrumentation())
             .WithTracing(t => t.AddSource("Monitor.*"));
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -91,8 +93,11 @@ public static class MonitorServiceDefaultsExtensions
         services.TryAddSingleton<IMonitorAuthenticator, AllowAnonymousAuthenticator>();
         services.AddSingleton<MonitorAuthorizer>();
         services.AddSingleton<MonitorAuthInterceptor>();
+        // Request statistics and admin-port diagnostics (docs/observability.md); the statistics interceptor goes first so it sees refused calls too.
+        services.AddMonitorDiagnostics();
         services.AddGrpc(o =>
         {
+            o.Interceptors.Add<RequestStatisticsInterceptor>();
             o.Interceptors.Add<MonitorAuthInterceptor>();
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
         });
@@ -120,12 +125,20 @@ public static class MonitorServiceDefaultsExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
+        app.UseMonitorRequestStatistics();
         app.UseMiddleware<MonitorAuthMiddleware>();
         var anonymous = new RequireRoleAttribute(MonitorRole.Anonymous);
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).WithMetadata(anonymous);
         app.MapHealthChecks(ReadyPath).WithMetadata(anonymous);
         app.MapGrpcHealthChecksService().WithMetadata(anonymous);
         app.MapPrometheusScrapingEndpoint().WithMetadata(anonymous);
+        var service = app.Services.GetRequiredService<IOptions<ServiceOptions>>().Value;
+        app.MapRequestStatistics(service.Kind, service.EffectiveInstanceId).WithMetadata(new RequireRoleAttribute(MonitorRole.Viewer));
+        if (!string.IsNullOrEmpty(service.AdminUrl))
+        {
+            // The diagnostics check their own admin token (Diagnostics:Token), separate from user credentials.
+            app.MapMonitorAdminDiagnostics(service.AdminUrl).WithMetadata(anonymous);
+        }
         return app;
     }
 
