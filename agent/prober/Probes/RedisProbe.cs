@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using StackExchange.Redis;
 
 namespace Monitor.Prober.Probes;
@@ -32,6 +33,12 @@ internal sealed class RedisProbe(RedisProbeConfig config, TimeSpan timeout) : IP
         ConnectionMultiplexer? mux = null;
         try
         {
+            // A plain TCP connect first: refused and unresolvable are reported as such at once
+            // (the client library would retry them until its connect timeout).
+            using (var socket = new Socket(SocketType.Stream, ProtocolType.Tcp))
+            {
+                await socket.ConnectAsync(config.Host!, config.Port, cancellationToken).ConfigureAwait(false);
+            }
             var connect = ConnectionMultiplexer.ConnectAsync(options);
             AbandonOnCancel(connect, cancellationToken);
             mux = await connect.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -62,7 +69,7 @@ internal sealed class RedisProbe(RedisProbeConfig config, TimeSpan timeout) : IP
             }
             return ProbeResult.Ok(metrics, failed > 0 ? [$"{failed} of {known} cluster nodes failed"] : null);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or SocketException)
         {
             return ProbeErrors.ToResult(ex, metrics);
         }
