@@ -43,7 +43,7 @@ KAFKA_PARTITIONS=${MONITOR_KAFKA_PARTITIONS:-32}
 KAFKA_DLQ_PARTITIONS=${MONITOR_KAFKA_DLQ_PARTITIONS:-4}
 EXTERNAL_KAFKA=${Kafka__BootstrapServers:-}                       # set: use this broker, start no mock
 
-PACKAGES=(mariadb-server mariadb-client etcd-server etcd-client influxdb influxdb-client nginx curl kafkacat docker-compose chromium)  # docker-compose: offline validation of deploy/docker-compose.yml only; chromium: the console's browser tests
+PACKAGES=(mariadb-server mariadb-client etcd-server etcd-client influxdb influxdb-client nginx curl kafkacat docker-compose chromium postgresql-15 redis-server redis-tools iputils-ping)  # docker-compose: offline validation of deploy/docker-compose.yml only; chromium: the console's browser tests; postgresql-15, redis-server/redis-tools, iputils-ping: real servers of the probe tests (started by the test fixtures, not by the stack)
 APT_OPTS=(-o DPkg::Lock::Timeout=600 -q)
 export DEBIAN_FRONTEND=noninteractive
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
