@@ -16,9 +16,14 @@ internal static class ProberCommands
         try
         {
             _ = services.GetRequiredService<IOptions<AgentOptions>>().Value;
-            _ = services.GetRequiredService<IOptions<ProberOptions>>().Value;
-            var (targets, _, _) = services.GetRequiredService<TargetStore>().Snapshot();
+            var prober = services.GetRequiredService<IOptions<ProberOptions>>().Value;
+            var targets = services.GetRequiredService<TargetStore>().Of(TargetStore.StaticSource);
             var errors = StaticTargets.Validate(targets);
+            if (prober.Manage.Address is { Length: > 0 } address
+                && !(Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            {
+                errors.Add("Probes:Manage:Address must be an absolute http:// or https:// URL");
+            }
             foreach (var e in errors)
             {
                 error.WriteLine($"monitor-prober: configuration error: {e}");

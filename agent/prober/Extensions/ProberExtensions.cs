@@ -38,25 +38,27 @@ internal static class ProberExtensions
         services.AddOptionsWithValidateOnStart<AgentOptions, AgentOptionsValidator>().BindConfiguration(AgentOptions.SectionName);
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsCustomValidator>();
         services.AddOptionsWithValidateOnStart<ProberOptions, ProberOptionsValidator>().BindConfiguration(ProberOptions.SectionName);
+        services.AddOptions<AgentCredentialsOptions>().BindConfiguration(AgentOptions.SectionName);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
         services.AddSingleton<AgentStatus>();
         services.AddSingleton<Spool>();
         services.AddSingleton<AckLedger>();
         services.AddSingleton<ReportEndpoints>();
-        services.AddSingleton<ProbeFactory>();
+        services.AddSingleton<IProbeFactory, ProbeFactory>();
         services.AddSingleton<ProbeRunner>();
         services.AddSingleton<ResultEmitter>();
         services.AddSingleton(sp =>
         {
             var store = new TargetStore();
-            store.Publish(StaticTargets.Read(builder.Configuration, sp.GetRequiredService<IOptions<ProberOptions>>().Value));
+            store.Publish(TargetStore.StaticSource, StaticTargets.Read(builder.Configuration, sp.GetRequiredService<IOptions<ProberOptions>>().Value));
             return store;
         });
 
         // Hosted services stop in reverse order: probing stops first, then the sender drains.
         services.AddHostedService<EtcdDiscovery>();
         services.AddHostedService<ReportSender>();
+        services.AddHostedService<ManageTargetSource>();
         services.AddHostedService<ProbeScheduler>();
         return builder;
     }

@@ -18,6 +18,34 @@ public sealed class ProberOptions
     /// </summary>
     [ValidateEnumeratedItems]
     public List<ProbeTargetOptions> Targets { get; set; } = [];
+
+    /// <summary>Targets from the manage service (section <c>Probes:Manage</c>).</summary>
+    [ValidateObjectMembers]
+    public ManageTargetsOptions Manage { get; set; } = new();
+}
+
+/// <summary>Where the prober receives its targets from the manage service (section <c>Probes:Manage</c>).</summary>
+public sealed class ManageTargetsOptions
+{
+    /// <summary>
+    /// gRPC address of the manage service (e.g. <c>http://127.0.0.1:8050</c>) or of nginx's gRPC entry
+    /// point, which routes <c>/monitor.v1.ProbeConfigService/</c> to it. Sent with the agent token
+    /// (<c>Agent:Token</c>/<c>Agent:TokenFile</c>) and verified with <c>Agent:CaCertificatePath</c>.
+    /// The default is none: only the static targets run.
+    /// </summary>
+    public string? Address { get; set; }
+
+    /// <summary>Location of this prober's host, for targets assigned by location. The default (empty) is the location registered for the host id.</summary>
+    [MaxLength(128)]
+    public string Location { get; set; } = "";
+
+    /// <summary>First delay before reconnecting a failed stream; doubles up to <see cref="ReconnectMaxDelay"/>. The default is 1 second.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest reconnect delay. The default is 30 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>One static target (section <c>Probes:Targets:N</c>); its type settings are read from <c>Probes:Targets:N:Config</c>.</summary>

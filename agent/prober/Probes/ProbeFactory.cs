@@ -9,8 +9,15 @@ internal sealed class ProbeConfigException(IReadOnlyList<string> errors) : Excep
     public IReadOnlyList<string> Errors { get; } = errors;
 }
 
+/// <summary>Builds the probe of a target definition.</summary>
+internal interface IProbeFactory
+{
+    /// <summary>Builds the probe; throws <see cref="ProbeConfigException"/> when the definition is invalid.</summary>
+    IProbe Create(TargetDefinition target);
+}
+
 /// <summary>Validates a target's definition and builds its probe.</summary>
-internal sealed partial class ProbeFactory(TimeProvider timeProvider)
+internal sealed partial class ProbeFactory(TimeProvider timeProvider) : IProbeFactory
 {
     /// <summary>The probe types this prober runs. (No Cassandra: see docs/probes.md.)</summary>
     public static readonly IReadOnlyList<string> Types = ["http", "tcp", "icmp", "postgres", "redis", "kafka"];

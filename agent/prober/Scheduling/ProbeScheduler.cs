@@ -12,7 +12,7 @@ namespace Monitor.Prober.Scheduling;
 /// </summary>
 internal sealed partial class ProbeScheduler(
     TargetStore store,
-    ProbeFactory factory,
+    IProbeFactory factory,
     ProbeRunner runner,
     ResultEmitter emitter,
     TimeProvider timeProvider,
