@@ -1,13 +1,19 @@
-// `dotnet Monitor.ManageService.dll --migrate` applies the EF Core migrations and exits (see docs/manage.md).
+// `dotnet Monitor.ManageService.dll --migrate` applies the EF Core migrations and exits (see docs/manage.md);
+// `create-admin --name X` / `create-agent-token --name X [--host-id H]` manage access and exit (docs/access.md).
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMonitorWebDefaults("manage");
 builder.AddManageService();
 
 var app = builder.Build();
+if (await app.RunAccessCommandAsync(args) is { Handled: true } command)
+{
+    return command.ExitCode;
+}
 if (await app.MigrateManageDatabaseAsync(args))
 {
-    return;
+    return 0;
 }
 app.MapMonitorDefaultEndpoints();
 app.MapManageService();
-app.Run();
+await app.RunAsync();
+return 0;

@@ -124,6 +124,34 @@ public sealed class AgentOptions
     /// </summary>
     public string? SpoolLedgerPath { get; set; }
 
+    /// <summary>
+    /// Agent token sent on the report stream as gRPC metadata <c>authorization: Bearer &lt;token&gt;</c> (created with
+    /// <c>create-agent-token</c> or <c>POST /api/v1/manage/tokens</c>). Prefer <see cref="TokenFile"/> so the secret is
+    /// not in a configuration file. The default is none (the report service then answers Unauthenticated unless access
+    /// control is off).
+    /// </summary>
+    public string? Token { get; set; }
+
+    /// <summary>File whose first line is the agent token (mode 0600); read at start-up, wins over <see cref="Token"/>. The default is none.</summary>
+    public string? TokenFile { get; set; }
+
+    /// <summary>
+    /// PEM file of the certificate authority that signed the report services' TLS certificates (for <c>https://</c>
+    /// report addresses). The default is none: the operating system's trust store decides.
+    /// </summary>
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>The token to send: the first line of <see cref="TokenFile"/>, else <see cref="Token"/>; null when neither is set.</summary>
+    public string? ResolveToken()
+    {
+        if (!string.IsNullOrEmpty(TokenFile))
+        {
+            var line = File.ReadLines(TokenFile).FirstOrDefault()?.Trim();
+            return string.IsNullOrEmpty(line) ? null : line;
+        }
+        return string.IsNullOrWhiteSpace(Token) ? null : Token.Trim();
+    }
+
     /// <summary>The effective host id.</summary>
     public string EffectiveHostId => string.IsNullOrEmpty(HostId) ? Environment.MachineName : HostId;
 
@@ -188,6 +216,14 @@ internal sealed class AgentOptionsCustomValidator : IValidateOptions<AgentOption
         if (options.ReportAddresses.Count == 0 && options.Discovery.EtcdEndpoints.Count == 0)
         {
             failures.Add("Agent:ReportAddresses: set at least one report address, or Agent:Discovery:EtcdEndpoints.");
+        }
+        if (options.TokenFile is { Length: > 0 } tokenFile && !File.Exists(tokenFile))
+        {
+            failures.Add($"Agent:TokenFile '{tokenFile}' does not exist.");
+        }
+        if (options.CaCertificatePath is { Length: > 0 } ca && !File.Exists(ca))
+        {
+            failures.Add($"Agent:CaCertificatePath '{ca}' does not exist.");
         }
         if (options.ReconnectMaxDelay < options.ReconnectInitialDelay)
         {

@@ -137,6 +137,41 @@ internal sealed partial class ReportSender : BackgroundService
         }
     }
 
+    /// <summary>A channel to one report address; over https the server is verified against <c>Agent:CaCertificatePath</c> when set.</summary>
+    internal static GrpcChannel CreateChannel(string address, AgentOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(15),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+        };
+        if (!string.IsNullOrEmpty(options.CaCertificatePath))
+        {
+            var authorities = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            authorities.ImportFromPemFile(options.CaCertificatePath);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                {
+                    return false;
+                }
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+                using var leaf = new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate);
+                return chain.Build(leaf);
+            };
+        }
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler });
+    }
+
+    /// <summary>The report stream's metadata: the agent token as <c>authorization: Bearer …</c> when configured.</summary>
+    internal static Metadata? CreateHeaders(AgentOptions options) =>
+        options.ResolveToken() is { } agentToken ? new Metadata { { "authorization", "Bearer " + agentToken } } : null;
+
     private sealed class StreamProgress
     {
         public long Acks;
@@ -145,19 +180,10 @@ internal sealed partial class ReportSender : BackgroundService
     /// <summary>Runs one stream until it fails (throws) or the server ends it (returns).</summary>
     private async Task StreamAsync(string address, StreamProgress progress, CancellationToken token)
     {
-        using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                KeepAlivePingDelay = TimeSpan.FromSeconds(15),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-            },
-        });
+        using var channel = CreateChannel(address, _options);
         var client = new ReportService.ReportServiceClient(channel);
         using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(token);
-        using var call = client.Report(cancellationToken: streamCts.Token);
+        using var call = client.Report(CreateHeaders(_options), cancellationToken: streamCts.Token);
         Log.Connected(_logger, address, _spool.Count);
 
         var reader = Task.Run(async () =>

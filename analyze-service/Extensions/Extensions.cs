@@ -47,7 +47,8 @@ internal static class AnalyzeServiceExtensions
                         },
                     },
                 },
-            });
+            })
+            .AddMonitorServiceToken();
 
         // The rollup writers target their own retention policies, so each gets options of its own.
         services.AddHttpClient(nameof(RollupWriters));

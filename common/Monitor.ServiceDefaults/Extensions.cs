@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -79,18 +80,29 @@ public static class MonitorServiceDefaultsExtensions
         {
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<ServiceOptions>>().Value;
             // Cleartext HTTP/2 needs prior knowledge, which browsers and nginx's proxy_pass do not use: HTTP/1.1 only.
-            Listen(kestrel, options.HttpUrl, HttpProtocols.Http1);
+            // Over TLS, ALPN negotiates HTTP/2 as well.
+            var certificate = LoadCertificate(options);
+            Listen(kestrel, options.HttpUrl, HttpProtocols.Http1, certificate);
             if (!string.IsNullOrEmpty(options.GrpcUrl))
             {
-                Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2);
+                Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2, certificate);
             }
             if (!string.IsNullOrEmpty(options.AdminUrl))
             {
-                Listen(kestrel, options.AdminUrl, HttpProtocols.Http1);
+                Listen(kestrel, options.AdminUrl, HttpProtocols.Http1, certificate);
             }
         });
 
-        services.TryAddSingleton<IMonitorAuthenticator, AllowAnonymousAuthenticator>();
+        services.AddOptionsWithValidateOnStart<AuthOptions, AuthOptionsValidator>().BindConfiguration(AuthOptions.SectionName);
+        services.AddHttpClient(nameof(ManageCredentialValidator), c => c.Timeout = TimeSpan.FromSeconds(5));
+        services.TryAddSingleton<ManageCredentialValidator>();
+        services.TryAddSingleton<ICredentialValidator>(sp => sp.GetRequiredService<ManageCredentialValidator>());
+        services.TryAddSingleton<CachingAuthenticator>();
+        services.TryAddSingleton<IMonitorAuthenticator>(sp => sp.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled
+            ? sp.GetRequiredService<CachingAuthenticator>()
+            : new AllowAnonymousAuthenticator());
+        services.TryAddSingleton<AuthRevocationPublisher>();
+        services.AddHostedService<AuthRevocationWatcher>();
         services.AddSingleton<MonitorAuthorizer>();
         services.AddSingleton<MonitorAuthInterceptor>();
         // Request statistics and admin-port diagnostics (docs/observability.md); the statistics interceptor goes first so it sees refused calls too.
@@ -142,10 +154,33 @@ public static class MonitorServiceDefaultsExtensions
         return app;
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    private static X509Certificate2? LoadCertificate(ServiceOptions options)
+    {
+        if (string.IsNullOrEmpty(options.TlsCertificatePath))
+        {
+            return null;
+        }
+        using var pem = X509Certificate2.CreateFromPemFile(options.TlsCertificatePath, options.TlsKeyPath);
+        // Re-import so that the private key is usable by SslStream on every platform.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, X509Certificate2? certificate)
     {
         var uri = new Uri(url);
-        Action<ListenOptions> configure = lo => lo.Protocols = protocols;
+        var tls = uri.Scheme == Uri.UriSchemeHttps;
+        if (tls && certificate is null)
+        {
+            throw new InvalidOperationException($"{url} is https but Service:TlsCertificatePath is not set.");
+        }
+        Action<ListenOptions> configure = lo =>
+        {
+            lo.Protocols = tls && protocols == HttpProtocols.Http1 ? HttpProtocols.Http1AndHttp2 : protocols;
+            if (tls)
+            {
+                lo.UseHttps(certificate!);
+            }
+        };
         if (uri.Host is "localhost")
         {
             kestrel.ListenLocalhost(uri.Port, configure);

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Monitor.ManageService.Access;
 using Monitor.ManageService.Data;
 using Monitor.ManageService.Extensions;
 using Monitor.ManageService.Grpc;
@@ -40,6 +41,7 @@ internal static class ManageServiceExtensions
         services.AddSingleton<ServiceRegistryView>();
         services.AddHostedService<ServiceRegistryWatcher>();
         services.AddOpenApi();
+        services.AddAccess();
         return builder;
     }
 
@@ -53,6 +55,7 @@ internal static class ManageServiceExtensions
         if (migrateOnly || app.Services.GetRequiredService<IOptions<ManageOptions>>().Value.ApplyMigrationsOnStartup)
         {
             await ManageDatabase.MigrateAsync(app.Services, app.Lifetime.ApplicationStopping).ConfigureAwait(false);
+            await AccessExtensions.PrepareAccessAsync(app.Services, app.Lifetime.ApplicationStopping).ConfigureAwait(false);
         }
         return migrateOnly;
     }
@@ -62,6 +65,7 @@ internal static class ManageServiceExtensions
         app.MapGrpcService<ManageGrpcService>();
         app.MapManageApi();
         app.MapLegacyHostApi();
+        app.MapAccessApi();
         app.MapOpenApi(ManageApi.Prefix + "/openapi/{documentName}.json").WithMetadata(new Monitor.ServiceDefaults.Auth.RequireRoleAttribute(Monitor.ServiceDefaults.Auth.MonitorRole.Anonymous));
         return app;
     }

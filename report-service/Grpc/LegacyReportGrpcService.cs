@@ -10,7 +10,8 @@ namespace Monitor.ReportService.Grpc;
 /// fleet migrates host by host. Maps onto <c>cpu_rate</c>/<c>mem_rate</c> through the same ingest
 /// path (same validation, same ack-after-Kafka rule) and answers with the original's codes.
 /// </summary>
-[RequireRole(MonitorRole.Anonymous)]
+// The original agents cannot send credentials: accepted anonymously only with Auth:AllowAnonymousLegacy=true.
+[RequireAgent]
 internal sealed class LegacyReportGrpcService : Report.ReportBase
 {
     public const int Success = 200;

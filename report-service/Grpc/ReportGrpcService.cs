@@ -11,9 +11,10 @@ namespace Monitor.ReportService.Grpc;
 /// The agents' bidirectional stream. Batches are handled concurrently (bounded per stream) and
 /// each is acked only after Kafka confirmed it; acks may therefore arrive out of order.
 /// A failure to store a batch ends the call with Unavailable so the agent reconnects and resends
-/// everything it has not seen acked.
+/// everything it has not seen acked. Callers present an agent token (<c>authorization: Bearer mona_…</c>); a per-host
+/// token may only report batches of its own host id (else PermissionDenied).
 /// </summary>
-[RequireRole(MonitorRole.Anonymous)]
+[RequireAgent]
 internal sealed partial class ReportGrpcService : Protos.V1.ReportService.ReportServiceBase
 {
     private readonly BatchIngestor _ingestor;
@@ -36,6 +37,7 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
         ArgumentNullException.ThrowIfNull(context);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var token = failed.Token;
+        var allowedHostId = MonitorPrincipal.Of(context.GetHttpContext())?.HostId;
         // On shutdown stop taking batches, finish the ones in flight, then end the call so the agent
         // moves to another instance at once instead of waiting for the host's shutdown timeout.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(token, _lifetime.ApplicationStopping);
@@ -76,6 +78,13 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
         {
             await foreach (var batch in requestStream.ReadAllAsync(reading.Token).ConfigureAwait(false))
             {
+                if (allowedHostId is not null && !string.Equals(batch.HostId, allowedHostId, StringComparison.Ordinal))
+                {
+                    Interlocked.CompareExchange(ref failure, new RpcException(new Status(StatusCode.PermissionDenied,
+                        $"authorization: this agent token may only report for host '{allowedHostId}'")), null);
+                    await failed.CancelAsync().ConfigureAwait(false);
+                    break;
+                }
                 await slots.WaitAsync(reading.Token).ConfigureAwait(false);
                 inFlight.RemoveAll(static t => t.IsCompleted);
                 inFlight.Add(HandleAsync(batch));

@@ -19,6 +19,7 @@ public sealed class ReportApiFixture : WebApplicationFactory<Program>
         builder.UseSetting("Service:HttpUrl", "http://127.0.0.1:1");
         builder.UseSetting("Service:GrpcUrl", "http://127.0.0.1:2");
         builder.UseSetting("Etcd:Endpoints:0", "");
+        builder.UseSetting("Auth:Enabled", "false");
         builder.UseSetting("Kafka:BootstrapServers", "unused:9092");
         builder.UseSetting("Report:MaxInFlightPerStream", "4");
         builder.UseSetting("Report:MaxInFlightBatches", "8");

@@ -14,6 +14,7 @@ public static class PipelineEnvironment
             ["Etcd__Endpoints__0"] = StackEnvironment.Etcd,
             ["Etcd__Prefix"] = etcdPrefix,
             ["Etcd__LeaseTtl"] = "00:00:05",
+            ["Auth__Enabled"] = "false",
         };
         foreach (var (key, value) in extra)
         {

@@ -47,6 +47,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Tests that are not about access control run without it; access tests pass Auth__Enabled=true.
+        psi.Environment["Auth__Enabled"] = "false";
         foreach (var (key, value) in environment)
         {
             psi.Environment[key] = value;

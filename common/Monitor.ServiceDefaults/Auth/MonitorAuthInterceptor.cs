@@ -49,10 +49,9 @@ public sealed class MonitorAuthInterceptor(MonitorAuthorizer authorizer) : Inter
     private async Task AuthorizeAsync(ServerCallContext context)
     {
         var http = context.GetHttpContext();
-        var metadata = http.GetEndpoint()?.Metadata;
-        var required = metadata?.GetMetadata<RequireRoleAttribute>()?.Role ?? MonitorAuthorizer.DefaultRole;
-        var (decision, principal) = await authorizer.AuthorizeAsync(
-            context.RequestHeaders.GetValue("authorization"), required, context.CancellationToken).ConfigureAwait(false);
+        var requirement = AuthRequirement.From(http.GetEndpoint()?.Metadata, http.Request.Path.Value ?? "", grpc: true);
+        var credential = context.RequestHeaders.GetValue("authorization") ?? MonitorCredentials.FromRequest(http.Request);
+        var (decision, principal) = await authorizer.AuthorizeAsync(credential, requirement, context.CancellationToken).ConfigureAwait(false);
         switch (decision)
         {
             case AuthDecision.Allowed:
@@ -64,7 +63,7 @@ public sealed class MonitorAuthInterceptor(MonitorAuthorizer authorizer) : Inter
             case AuthDecision.Unauthenticated:
                 throw new RpcException(new Status(StatusCode.Unauthenticated, "authorization: a valid 'Bearer <token>' is required"));
             default:
-                throw new RpcException(new Status(StatusCode.PermissionDenied, $"authorization: this method needs role {required}"));
+                throw new RpcException(new Status(StatusCode.PermissionDenied, requirement.Agent ? "authorization: this method needs an agent token" : $"authorization: this method needs role {requirement.Role}"));
         }
     }
 }

@@ -18,9 +18,9 @@ internal sealed class MonitorAuthMiddleware(RequestDelegate next, MonitorAuthori
             return;
         }
 
-        var required = endpoint.Metadata.GetMetadata<RequireRoleAttribute>()?.Role ?? MonitorAuthorizer.DefaultRole;
+        var requirement = AuthRequirement.From(endpoint.Metadata, context.Request.Path.Value ?? "", grpc: false);
         var (decision, principal) = await authorizer.AuthorizeAsync(
-            context.Request.Headers.Authorization.ToString(), required, context.RequestAborted).ConfigureAwait(false);
+            MonitorCredentials.FromRequest(context.Request), requirement, context.RequestAborted).ConfigureAwait(false);
         switch (decision)
         {
             case AuthDecision.Allowed:
@@ -32,11 +32,11 @@ internal sealed class MonitorAuthMiddleware(RequestDelegate next, MonitorAuthori
                 break;
             case AuthDecision.Unauthenticated:
                 await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required",
-                    detail: "Send 'Authorization: Bearer <token>'.").ExecuteAsync(context).ConfigureAwait(false);
+                    detail: "Send 'Authorization: Bearer <token>' or log in.").ExecuteAsync(context).ConfigureAwait(false);
                 break;
             default:
                 await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                    detail: $"This endpoint needs role {required}.").ExecuteAsync(context).ConfigureAwait(false);
+                    detail: requirement.Agent ? "This endpoint needs an agent token." : $"This endpoint needs role {requirement.Role}.").ExecuteAsync(context).ConfigureAwait(false);
                 break;
         }
     }

@@ -27,6 +27,15 @@ public sealed class ServiceOptions
     /// <summary>Admin (diagnostics) endpoint, loopback only. Empty: none.</summary>
     public string? AdminUrl { get; set; }
 
+    /// <summary>
+    /// PEM certificate (chain) served on every <c>https</c> URL above. The default is none: <c>https</c> URLs are
+    /// then refused at start-up.
+    /// </summary>
+    public string? TlsCertificatePath { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificatePath"/>; empty when the key is in the certificate file. The default is none.</summary>
+    public string? TlsKeyPath { get; set; }
+
     /// <summary>The effective instance id.</summary>
     public string EffectiveInstanceId =>
         string.IsNullOrEmpty(InstanceId) ? $"{Environment.MachineName}-{new Uri(HttpUrl).Port}" : InstanceId;
