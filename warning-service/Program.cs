@@ -1,3 +1,5 @@
+using Monitor.WarningService.Api;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMonitorWebDefaults("warning");
 builder.AddWarningService();
@@ -5,4 +7,5 @@ builder.AddWarningService();
 var app = builder.Build();
 app.MapMonitorDefaultEndpoints();
 app.MapWarningService();
+app.MapConsoleApi();
 app.Run();
