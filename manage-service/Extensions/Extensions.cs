@@ -41,7 +41,6 @@ internal static class ManageServiceExtensions
         services.AddSingleton<ServiceRegistryView>();
         services.AddHostedService<ServiceRegistryWatcher>();
         services.AddOpenApi();
-        services.AddAccess();
         builder.AddProbeTargets();
         services.AddAccess();
         return builder;
@@ -57,7 +56,6 @@ internal static class ManageServiceExtensions
         if (migrateOnly || app.Services.GetRequiredService<IOptions<ManageOptions>>().Value.ApplyMigrationsOnStartup)
         {
             await ManageDatabase.MigrateAsync(app.Services, app.Lifetime.ApplicationStopping).ConfigureAwait(false);
-            await AccessExtensions.PrepareAccessAsync(app.Services, app.Lifetime.ApplicationStopping).ConfigureAwait(false);
             await ProbeServiceExtensions.MigrateProbeDatabaseAsync(app.Services, app.Lifetime.ApplicationStopping).ConfigureAwait(false);
             await AccessExtensions.PrepareAccessAsync(app.Services, app.Lifetime.ApplicationStopping).ConfigureAwait(false);
         }
@@ -69,7 +67,6 @@ internal static class ManageServiceExtensions
         app.MapGrpcService<ManageGrpcService>();
         app.MapManageApi();
         app.MapLegacyHostApi();
-        app.MapAccessApi();
         app.MapProbeTargets();
         app.MapAccessApi();
         app.MapOpenApi(ManageApi.Prefix + "/openapi/{documentName}.json").WithMetadata(new Monitor.ServiceDefaults.Auth.RequireRoleAttribute(Monitor.ServiceDefaults.Auth.MonitorRole.Anonymous));
