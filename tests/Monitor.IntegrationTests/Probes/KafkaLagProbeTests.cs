@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Monitor.Prober.Probes;
 using Monitor.TestUtilities;
 using Xunit;
 
@@ -58,5 +59,20 @@ public sealed class KafkaLagProbeTests
         Assert.True(result.Success, result.Describe());
         Assert.Equal(-1, result.Metric("probe_kafka_lag_total"));
         Assert.Equal(-1, result.Metric("probe_kafka_lag", "partition", "0"));
+    }
+
+    [Fact]
+    public async Task NoBroker_ReturnsWithinTimeoutPlusOneSecond()
+    {
+        // Arrange: nothing listens at the bootstrap address; librdkafka's calls block until their own timeouts.
+        var json = $$"""{"bootstrapServers":"127.0.0.1:{{NativeProcess.FreePort()}}","groupId":"g","topics":["t"]}""";
+
+        // Act
+        var result = await ProbeHarness.RunAsync("kafka", json, timeoutSeconds: 2);
+
+        // Assert
+        Assert.False(result.Success);
+        Assert.True(result.Duration <= TimeSpan.FromSeconds(3), $"the probe returned after {result.Duration}; timeout 2 s + 1 s");
+        Assert.Contains(result.Failure, new ProbeFailure?[] { ProbeFailure.Timeout, ProbeFailure.Refused });
     }
 }

@@ -44,7 +44,7 @@ public sealed class RedisFixture : IAsyncLifetime
     }
 
     /// <summary>Starts a redis-server on a free port and waits until it answers PING.</summary>
-    public async Task<(int Port, Process Process)> StartServerAsync(bool cluster = false)
+    public async Task<(int Port, Process Process)> StartServerAsync(bool cluster = false, string? password = null)
     {
         var port = NativeProcess.FreePort(cluster ? 10000 : 0);
         var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -52,6 +52,10 @@ public sealed class RedisFixture : IAsyncLifetime
         if (cluster)
         {
             args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", $"nodes-{port}.conf", "--cluster-node-timeout", "2000"]);
+        }
+        if (password is not null)
+        {
+            args.AddRange(["--requirepass", password]);
         }
         var process = NativeProcess.Start("redis-server", args, Path.Combine(Root, $"redis-{port}.log"));
         lock (_servers)
@@ -61,7 +65,7 @@ public sealed class RedisFixture : IAsyncLifetime
         var started = Stopwatch.StartNew();
         while (true)
         {
-            var (code, output) = await NativeProcess.TryRunAsync("redis-cli", ["-p", portText, "ping"]);
+            var (code, output) = await NativeProcess.TryRunAsync("redis-cli", password is null ? ["-p", portText, "ping"] : ["-p", portText, "-a", password, "--no-auth-warning", "ping"]);
             if (code == 0 && output.Contains("PONG", StringComparison.Ordinal))
             {
                 return (port, process);

@@ -68,4 +68,20 @@ public sealed class RedisProbeTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.False(result.Success);
         Assert.True(result.Failure == ProbeFailure.Refused, result.Describe());
     }
+
+    [Fact]
+    public async Task PasswordProtected_RightPasswordSucceeds_WrongOneFailsWithReasonAuth()
+    {
+        // Arrange
+        var (port, _) = await redis.StartServerAsync(password: "redis-test-pw");
+
+        // Act
+        var right = await ProbeHarness.RunAsync("redis", $$"""{"host":"127.0.0.1","port":{{port}},"password":"redis-test-pw"}""", timeoutSeconds: 3);
+        var wrong = await ProbeHarness.RunAsync("redis", $$"""{"host":"127.0.0.1","port":{{port}},"password":"not-the-password"}""", timeoutSeconds: 3);
+
+        // Assert
+        Assert.True(right.Success, right.Describe());
+        Assert.True(wrong.Failure == ProbeFailure.Auth, wrong.Describe());
+        Assert.DoesNotContain("not-the-password", wrong.Message, StringComparison.Ordinal);
+    }
 }
