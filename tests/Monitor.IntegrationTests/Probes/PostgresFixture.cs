@@ -44,10 +44,17 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public static string ConnectionString(int port) => $"Host=127.0.0.1;Port={port};Username=postgres;Password={Password};Database=postgres;Pooling=false";
 
+    /// <summary>Stops the primary (fast shutdown), e.g. to make probes fail; the standby keeps running.</summary>
+    public Task StopPrimaryAsync() =>
+        NativeProcess.RunAsync(Path.Combine(Bin, "pg_ctl"), ["-D", PrimaryDir, "-m", "fast", "-w", "stop"], asUser: "postgres");
+
+    /// <summary>Starts the primary again on the same port.</summary>
+    public Task StartPrimaryAsync() => StartAsync(PrimaryDir, PrimaryPort, "primary");
+
     private Task<string> StartAsync(string dir, int port, string name) =>
         NativeProcess.RunAsync(Path.Combine(Bin, "pg_ctl"),
             ["-D", dir, "-l", Path.Combine(Root, name + ".log"), "-w", "-t", "60",
-             "-o", $"-p {port} -k {Root} -c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on -c cluster_name={name} -c fsync=off",
+             "-o", $"-p {port} -k {Root} -c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=5 -c hot_standby=on -c cluster_name={name} -c fsync=off -c wal_retrieve_retry_interval=500ms",
              "start"],
             asUser: "postgres");
 

@@ -33,8 +33,13 @@ public sealed class PostgresProbeTests(PostgresFixture pg) : IClassFixture<Postg
     [Fact]
     public async Task Standby_Succeeds_WithItsOwnLagFields()
     {
-        // Act
-        var result = await ProbeHarness.RunAsync("postgres", PostgresFixture.ConfigJson(pg.StandbyPort));
+        // Act (the standby may still be reconnecting after another test restarted the primary)
+        ProbeResult result = null!;
+        await Poll.UntilAsync(async () =>
+        {
+            result = await ProbeHarness.RunAsync("postgres", PostgresFixture.ConfigJson(pg.StandbyPort));
+            return result.Success && result.Metrics.Any(m => m.Name == "probe_pg_wal_receiver_streaming" && m.Value == 1);
+        }, TimeSpan.FromSeconds(30), "the standby streaming from the primary", TestContext.Current.CancellationToken);
 
         // Assert
         Assert.True(result.Success, result.Describe());
@@ -103,5 +108,32 @@ public sealed class PostgresProbeTests(PostgresFixture pg) : IClassFixture<Postg
 
         // Assert
         Assert.Equal(ProbeFailure.Refused, result.Failure);
+    }
+
+    [Fact]
+    public async Task PrimaryStoppedThenStarted_FailsThenSucceedsAgain()
+    {
+        // Arrange
+        var json = PostgresFixture.ConfigJson(pg.PrimaryPort);
+        var before = await ProbeHarness.RunAsync("postgres", json);
+
+        // Act
+        await pg.StopPrimaryAsync();
+        ProbeResult down;
+        try
+        {
+            down = await ProbeHarness.RunAsync("postgres", json);
+        }
+        finally
+        {
+            await pg.StartPrimaryAsync();
+        }
+        var after = await ProbeHarness.RunAsync("postgres", json);
+
+        // Assert
+        Assert.True(before.Success, before.Describe());
+        Assert.False(down.Success);
+        Assert.Equal(ProbeFailure.Refused, down.Failure);
+        Assert.True(after.Success, after.Describe());
     }
 }

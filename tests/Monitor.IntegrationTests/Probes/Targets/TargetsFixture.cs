@@ -22,6 +22,7 @@ public sealed class TargetsFixture : IAsyncLifetime
     public string RevisionKey { get; } = $"/monitor-test/{Guid.NewGuid():N}/probes/revision";
     public InfluxTestDatabase Influx { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
+    public string GrpcUrlA { get; private set; } = "";
     public GrpcChannel ChannelA { get; private set; } = null!;
     public GrpcChannel ChannelB { get; private set; } = null!;
     public ProbeConfigService.ProbeConfigServiceClient GrpcA { get; private set; } = null!;
@@ -34,6 +35,7 @@ public sealed class TargetsFixture : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         Influx = await InfluxTestDatabase.CreateAsync(ct);
         var (grpcA, httpA) = ($"http://127.0.0.1:{Ports.Free()}", $"http://127.0.0.1:{Ports.Free()}");
+        GrpcUrlA = grpcA;
         var a = Start("manage-a", grpcA, httpA);
         await a.WaitHealthyAsync(httpA + "/health/ready", TimeSpan.FromSeconds(90), ct);
         // B starts after A has migrated the database.
