@@ -41,12 +41,13 @@ internal sealed record ChannelDto(string Name, string Type, bool Enabled, bool H
 internal sealed record AlertDto(long Id, long RuleId, int RuleVersion, string RuleName, string HostId, string Metric, string Comparator,
     string Severity, string State, double Value, double Threshold, double[] BreachingValues, DateTimeOffset WindowStart, DateTimeOffset WindowEnd,
     int ConsecutiveCount, int ConsecutiveNeeded, DateTimeOffset FiredAt, DateTimeOffset? ResolvedAt, double? ResolvedValue,
-    DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy)
+    DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy, string? Target = null, string[]? FailureMessages = null)
 {
     public static AlertDto From(AlertEntity a) => new(a.Id, a.RuleId, a.RuleVersion, a.RuleName, a.HostId, a.Metric, a.Comparator, a.Severity, a.State,
         a.Value, a.Threshold, JsonSerializer.Deserialize<double[]>(a.BreachValuesJson) ?? [], Ms(a.WindowStartMs), Ms(a.WindowEndMs),
         a.ConsecutiveCount, a.ConsecutiveNeeded, Ms(a.FiredAtMs), a.ResolvedAtMs is { } r ? Ms(r) : null, a.ResolvedValue,
-        a.AcknowledgedAtMs is { } k ? Ms(k) : null, a.AcknowledgedBy);
+        a.AcknowledgedAtMs is { } k ? Ms(k) : null, a.AcknowledgedBy,
+        a.Target, a.EvidenceJson is null ? null : JsonSerializer.Deserialize<string[]>(a.EvidenceJson));
 
     private static DateTimeOffset Ms(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 }

@@ -90,6 +90,10 @@ internal sealed class AlertEntity
     public long LastNotifiedAtMs { get; set; }
     public long RepeatIntervalMs { get; set; }
     public string ChannelsJson { get; set; } = "[]";
+    /// <summary>Probe alerts: the probe target (the agent is <see cref="HostId"/>); null for metric rules.</summary>
+    public string? Target { get; set; }
+    /// <summary>Probe alerts: JSON array of the failure messages that caused it; null for metric rules.</summary>
+    public string? EvidenceJson { get; set; }
 }
 
 /// <summary>Outbox: one row per (alert transition, channel), written in the same transaction as the state change.</summary>

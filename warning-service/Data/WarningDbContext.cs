@@ -15,6 +15,7 @@ internal sealed class WarningDbContext(DbContextOptions<WarningDbContext> option
     public DbSet<PushLogEntity> PushLog => Set<PushLogEntity>();
     public DbSet<SilenceEntity> Silences => Set<SilenceEntity>();
     public DbSet<LeaderFenceEntity> LeaderFences => Set<LeaderFenceEntity>();
+    public DbSet<Probes.ProbeAlertStateEntity> ProbeAlertStates => Set<Probes.ProbeAlertStateEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -70,8 +71,21 @@ internal sealed class WarningDbContext(DbContextOptions<WarningDbContext> option
             e.Property(a => a.AcknowledgedBy).HasMaxLength(128);
             e.Property(a => a.BreachValuesJson).HasColumnType("text");
             e.Property(a => a.ChannelsJson).HasColumnType("text");
+            e.Property(a => a.Target).HasMaxLength(128);
+            e.Property(a => a.EvidenceJson).HasColumnType("text");
             e.HasIndex(a => new { a.State, a.LastNotifiedAtMs });
             e.HasIndex(a => new { a.RuleId, a.HostId });
+        });
+        modelBuilder.Entity<Probes.ProbeAlertStateEntity>(e =>
+        {
+            e.ToTable("probe_alert_states");
+            e.HasKey(s => new { s.RuleId, s.HostId, s.Target });
+            e.Property(s => s.HostId).HasMaxLength(128);
+            e.Property(s => s.Target).HasMaxLength(128);
+            e.Property(s => s.Phase).HasMaxLength(16);
+            e.Property(s => s.MessagesJson).HasColumnType("text");
+            e.HasIndex(s => s.Partition);
+            e.HasIndex(s => s.HostId);
         });
         modelBuilder.Entity<NotificationEntity>(e =>
         {

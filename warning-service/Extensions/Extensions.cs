@@ -44,6 +44,11 @@ internal static class WarningServiceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ManageHostDirectory>());
         services.AddGrpcClient<Monitor.Protos.V1.ManageService.ManageServiceClient>((sp, o) =>
             o.Address = sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address ?? new Uri("http://127.0.0.1:8050"));
+        services.AddGrpcClient<Monitor.Protos.V1.ProbeConfigService.ProbeConfigServiceClient>((sp, o) =>
+            o.Address = sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address ?? new Uri("http://127.0.0.1:8050"));
+        services.AddSingleton<Monitor.WarningService.Probes.ProbeTargetDirectory>();
+        services.AddHostedService(sp => sp.GetRequiredService<Monitor.WarningService.Probes.ProbeTargetDirectory>());
+        services.AddSingleton<Monitor.WarningService.Probes.ProbeAlertStore>();
         services.AddSingleton<NotificationPlanner>();
         services.AddSingleton<NotificationSignal>();
         services.AddSingleton<HttpChannelSender>();
@@ -59,6 +64,8 @@ internal static class WarningServiceExtensions
         services.AddHostedService<MigrationService>();
         services.AddHostedService<RuleRefreshWorker>();
         services.AddHostedService<EvaluationWorker>();
+        services.AddHostedService<Monitor.WarningService.Probes.ProbeEvaluationWorker>();
+        services.AddHostedService<Monitor.WarningService.Probes.ProbeRuleSeeder>();
         services.AddHostedService<NotificationDispatcher>();
         services.AddHostedService<ElectedEvaluator>();
         return builder;

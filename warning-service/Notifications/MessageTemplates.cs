@@ -26,12 +26,24 @@ internal static partial class MessageTemplates
         - rule #{{ruleId}} v{{ruleVersion}}, alert #{{alertId}}
         """;
 
+    /// <summary>The default of probe alerts (extra placeholders: target, messages).</summary>
+    public const string ProbeDefault =
+        """
+        ### [{{KIND}}] {{severity}}: probe target {{target}} seen from {{host}}
+        - {{consecutive}}/{{needed}} consecutive failures
+        - failures: {{messages}}
+        - first failure {{windowStart}}, fired at {{firedAt}}{{resolvedLine}}
+        - rule {{rule}} (#{{ruleId}} v{{ruleVersion}}), alert #{{alertId}}
+        """;
+
     public static RenderedMessage Render(AlertEntity alert, string kind, string? template)
     {
         var fields = Fields(alert, kind);
-        var text = Placeholder().Replace(string.IsNullOrWhiteSpace(template) ? Default : template,
+        var text = Placeholder().Replace(string.IsNullOrWhiteSpace(template) ? (alert.Target is null ? Default : ProbeDefault) : template,
             m => fields.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
-        var title = $"[{kind.ToUpperInvariant()}] {alert.Severity}: {alert.RuleName} on {alert.HostId}";
+        var title = alert.Target is null
+            ? $"[{kind.ToUpperInvariant()}] {alert.Severity}: {alert.RuleName} on {alert.HostId}"
+            : $"[{kind.ToUpperInvariant()}] {alert.Severity}: probe {alert.Target} failing from {alert.HostId}";
         return new RenderedMessage(title, text, fields, [fields]);
     }
 
@@ -84,6 +96,11 @@ internal static partial class MessageTemplates
             ["resolvedAt"] = alert.ResolvedAtMs is { } r ? Time(r) : "",
             ["resolvedValue"] = alert.ResolvedValue is { } rv ? Number(rv) : "",
         };
+        if (alert.Target is not null)
+        {
+            fields["target"] = alert.Target;
+            fields["messages"] = string.Join(" | ", JsonSerializer.Deserialize<List<string>>(alert.EvidenceJson ?? "[]") ?? []);
+        }
         fields["resolvedLine"] = alert.ResolvedAtMs is null ? "" : $"\n- resolved at {fields["resolvedAt"]} with {fields["resolvedValue"]}";
         if (alert.AcknowledgedAtMs is { } ack)
         {

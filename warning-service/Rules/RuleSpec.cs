@@ -8,7 +8,7 @@ internal sealed class RuleSpec
 {
     public string Name { get; set; } = "";
 
-    /// <summary><c>threshold</c>, <c>rate_of_change</c> or <c>no_data</c>.</summary>
+    /// <summary><c>threshold</c>, <c>rate_of_change</c>, <c>no_data</c> or <c>probe</c> (consecutive <c>probe_success</c> failures per target and agent).</summary>
     public string Kind { get; set; } = RuleKinds.Threshold;
 
     public string Metric { get; set; } = "";
@@ -43,6 +43,9 @@ internal sealed class RuleSpec
     public double? RecoveryThreshold { get; set; }
 
     public List<string> Channels { get; set; } = [];
+
+    /// <summary>Probe rules: also notify the channels configured on the probe target in the manage service.</summary>
+    public bool UseTargetChannels { get; set; } = true;
 
     public bool Enabled { get; set; } = true;
 
@@ -99,6 +102,7 @@ internal static class RuleKinds
     public const string Threshold = "threshold";
     public const string RateOfChange = "rate_of_change";
     public const string NoData = "no_data";
+    public const string Probe = "probe";
 }
 
 internal static class Severities

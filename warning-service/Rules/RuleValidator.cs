@@ -7,7 +7,7 @@ namespace Monitor.WarningService.Rules;
 /// <summary>Checks a rule definition; every error names the JSON field it concerns (e.g. <c>bands.critical</c>).</summary>
 internal sealed partial class RuleValidator(IOptions<WarningOptions> options)
 {
-    private static readonly string[] Kinds = [RuleKinds.Threshold, RuleKinds.RateOfChange, RuleKinds.NoData];
+    private static readonly string[] Kinds = [RuleKinds.Threshold, RuleKinds.RateOfChange, RuleKinds.NoData, RuleKinds.Probe];
     private static readonly string[] ScopeKinds = ["host", "location", "all"];
     private static readonly string[] Aggregations = ["last", "mean", "max", "min", "p95"];
     private static readonly string[] Comparators = ["gt", "ge", "lt", "le"];
@@ -40,7 +40,12 @@ internal sealed partial class RuleValidator(IOptions<WarningOptions> options)
             Add("kind", $"kind must be one of {string.Join(", ", Kinds)}");
         }
         var noData = spec.Kind == RuleKinds.NoData;
-        if (!noData || !string.IsNullOrEmpty(spec.Metric))
+        var probe = spec.Kind == RuleKinds.Probe;
+        if (probe)
+        {
+            Probes.ProbeRules.Validate(spec, Add);
+        }
+        else if (!noData || !string.IsNullOrEmpty(spec.Metric))
         {
             if (string.IsNullOrEmpty(spec.Metric))
             {
@@ -109,7 +114,7 @@ internal sealed partial class RuleValidator(IOptions<WarningOptions> options)
                 Add("noDataAfterSeconds", "a no_data rule needs noDataAfterSeconds > 0");
             }
         }
-        else
+        else if (!probe)
         {
             ValidateBands(spec, Add);
         }

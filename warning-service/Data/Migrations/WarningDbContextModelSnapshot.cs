@@ -55,6 +55,9 @@ namespace Monitor.WarningService.Data.Migrations
                     b.Property<int>("ConsecutiveNeeded")
                         .HasColumnType("int");
 
+                    b.Property<string>("EvidenceJson")
+                        .HasColumnType("text");
+
                     b.Property<long>("FiredAtMs")
                         .HasColumnType("bigint");
 
@@ -100,6 +103,10 @@ namespace Monitor.WarningService.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("varchar(16)");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(128)
+                        .HasColumnType("varchar(128)");
 
                     b.Property<double>("Threshold")
                         .HasColumnType("double");
@@ -482,6 +489,58 @@ namespace Monitor.WarningService.Data.Migrations
                     b.HasIndex("EndsAtMs");
 
                     b.ToTable("silences", (string)null);
+                });
+
+            modelBuilder.Entity("Monitor.WarningService.Probes.ProbeAlertStateEntity", b =>
+                {
+                    b.Property<long>("RuleId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("HostId")
+                        .HasMaxLength(128)
+                        .HasColumnType("varchar(128)");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(128)
+                        .HasColumnType("varchar(128)");
+
+                    b.Property<long?>("AlertId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("int");
+
+                    b.Property<long>("FirstFailureMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastSampleMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("MessagesJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Partition")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("varchar(16)");
+
+                    b.Property<int>("RuleVersion")
+                        .HasColumnType("int");
+
+                    b.Property<long>("UpdatedAtMs")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("RuleId", "HostId", "Target");
+
+                    b.HasIndex("HostId");
+
+                    b.HasIndex("Partition");
+
+                    b.ToTable("probe_alert_states", (string)null);
                 });
 #pragma warning restore 612, 618
         }
