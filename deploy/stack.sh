@@ -553,6 +553,13 @@ $grpc_route
             grpc_pass grpc://manage_grpc;
             grpc_connect_timeout 2s;
         }
+        # probers' target stream (WatchTargets stays open: long read/send timeouts) and target CRUD
+        location /monitor.v1.ProbeConfigService/ {
+            grpc_pass grpc://manage_grpc;
+            grpc_connect_timeout 2s;
+            grpc_read_timeout 1h;
+            grpc_send_timeout 1h;
+        }
         location / { return 404; }
     }
 }
