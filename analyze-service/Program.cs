@@ -9,5 +9,6 @@ var app = builder.Build();
 app.MapMonitorDefaultEndpoints();
 app.MapGrpcService<AnalyzeGrpcService>();
 app.MapAnalyzeApi();
+app.MapConsoleChartApi();
 app.MapLegacyAnalyzeApi();
 app.Run();
