@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Monitor.Diagnostics.Admin;
 using Monitor.Diagnostics.Requests;
+using Monitor.Diagnostics.SelfMetrics;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -20,6 +21,9 @@ public static class MonitorDiagnosticsExtensions
         services.TryAddSingleton<RequestStatisticsInterceptor>();
         services.AddOptions<DiagnosticsOptions>().BindConfiguration(DiagnosticsOptions.SectionName);
         services.TryAddSingleton<RuntimeDiagnostics>();
+        services.AddOptions<SelfMetricsOptions>().BindConfiguration(SelfMetricsOptions.SectionName);
+        services.TryAddSingleton<SelfMetricsCollector>();
+        services.AddHostedService<SelfMetricsFeeder>();
         return services;
     }
 

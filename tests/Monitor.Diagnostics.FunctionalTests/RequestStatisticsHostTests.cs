@@ -50,7 +50,7 @@ public sealed class RequestStatisticsHostTests
         var notFound = await Assert.ThrowsAsync<RpcException>(async () => await health.CheckAsync(new HealthCheckRequest { Service = "no-such-service" }, cancellationToken: ct));
         Assert.Equal(StatusCode.NotFound, notFound.StatusCode);
 
-        using var response = await http.GetAsync("/api/v1/selftest/stats/requests?window=5m", ct);
+        using var response = await http.GetAsync("/api/v1/selftest/instance/stats/requests?window=5m", ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         Assert.True(response.IsSuccessStatusCode, text);
         var json = JsonDocument.Parse(text).RootElement;
@@ -95,7 +95,7 @@ public sealed class RequestStatisticsHostTests
     {
         await using var host = await SelfHost.StartAsync(token: null);
         using var http = new HttpClient { BaseAddress = new Uri(host.HttpUrl) };
-        using var response = await http.GetAsync("/api/v1/selftest/stats/requests?window=3d", TestContext.Current.CancellationToken);
+        using var response = await http.GetAsync("/api/v1/selftest/instance/stats/requests?window=3d", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("window", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }

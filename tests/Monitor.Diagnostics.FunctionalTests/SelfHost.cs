@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Monitor.TestUtilities;
 
 namespace Monitor.Diagnostics.FunctionalTests;
@@ -31,7 +32,7 @@ internal sealed class SelfHost : IAsyncDisposable
     public int AdminPort { get; }
     public string WorkDirectory { get; }
 
-    public static async Task<SelfHost> StartAsync(string? token, Action<WebApplication>? map = null)
+    public static async Task<SelfHost> StartAsync(string? token, Action<WebApplication>? map = null, IDictionary<string, string?>? extra = null)
     {
         var httpUrl = $"http://127.0.0.1:{Ports.Free()}";
         var grpcUrl = $"http://127.0.0.1:{Ports.Free()}";
@@ -50,7 +51,11 @@ internal sealed class SelfHost : IAsyncDisposable
             ["Diagnostics:WorkDirectory"] = work,
             ["Auth:Enabled"] = "false",
         });
-        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
+        if (extra is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(extra);
+        }
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddMonitorWebDefaults(Kind);
         var app = builder.Build();
         app.MapMonitorDefaultEndpoints();

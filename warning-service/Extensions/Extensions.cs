@@ -63,6 +63,7 @@ internal static class WarningServiceExtensions
         // Order matters: the schema exists before any worker touches it.
         services.AddHostedService<MigrationService>();
         services.AddHostedService<RuleRefreshWorker>();
+        services.AddHostedService<BuiltInRuleSeeder>();
         services.AddHostedService<EvaluationWorker>();
         services.AddHostedService<Monitor.WarningService.Probes.ProbeEvaluationWorker>();
         services.AddHostedService<Monitor.WarningService.Probes.ProbeRuleSeeder>();

@@ -12,10 +12,10 @@ public static class RequestStatisticsEndpoints
     public const int DefaultWindowMinutes = 5;
 
     /// <summary>Path of the view for a service of kind <paramref name="kind"/>.</summary>
-    public static string PathFor(string kind) => $"/api/v1/{kind}/stats/requests";
+    public static string PathFor(string kind) => $"/api/v1/{kind}/instance/stats/requests";
 
     /// <summary>
-    /// Maps <c>GET /api/v1/{kind}/stats/requests?window=5m</c> (window: <c>90s</c>, <c>5m</c>, <c>1h</c> or plain
+    /// Maps <c>GET /api/v1/{kind}/instance/stats/requests?window=5m</c> (window: <c>90s</c>, <c>5m</c>, <c>1h</c> or plain
     /// seconds, rounded up to whole minutes, 1 to 60 minutes). The caller declares the endpoint's role.
     /// </summary>
     public static RouteHandlerBuilder MapRequestStatistics(this IEndpointRouteBuilder app, string kind, string instance)

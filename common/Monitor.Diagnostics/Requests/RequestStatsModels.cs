@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace Monitor.Diagnostics.Requests;
 
-/// <summary>The request statistics of one instance over a window (JSON of <c>GET /api/v1/{kind}/stats/requests</c>).</summary>
+/// <summary>The request statistics of one instance over a window (JSON of <c>GET /api/v1/{kind}/instance/stats/requests</c>).</summary>
 /// <param name="Kind">Service kind.</param>
 /// <param name="Instance">Instance id.</param>
 /// <param name="WindowSeconds">The window asked for, in seconds (whole minutes).</param>
