@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Monitor.Diagnostics.Admin;
 using Monitor.Diagnostics.Requests;
+using Monitor.Diagnostics.SelfMetrics;
 using Monitor.ServiceDefaults.Auth;
 using Monitor.ServiceDefaults.Discovery;
 using Monitor.ServiceDefaults.Hosting;
@@ -107,6 +108,8 @@ public static class MonitorServiceDefaultsExtensions
         services.AddSingleton<MonitorAuthInterceptor>();
         // Request statistics and admin-port diagnostics (docs/observability.md); the statistics interceptor goes first so it sees refused calls too.
         services.AddMonitorDiagnostics();
+        services.AddOptions<SelfMetricsOptions>().Configure<IOptions<ServiceOptions>>((o, s) => (o.Kind, o.Instance) = (s.Value.Kind, s.Value.EffectiveInstanceId));
+        services.AddSingleton<IReportTargets, EtcdReportTargets>();
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<RequestStatisticsInterceptor>();
@@ -146,6 +149,7 @@ public static class MonitorServiceDefaultsExtensions
         app.MapPrometheusScrapingEndpoint().WithMetadata(anonymous);
         var service = app.Services.GetRequiredService<IOptions<ServiceOptions>>().Value;
         app.MapRequestStatistics(service.Kind, service.EffectiveInstanceId).WithMetadata(new RequireRoleAttribute(MonitorRole.Viewer));
+        app.MapSelfMetrics(service.Kind).WithMetadata(new RequireRoleAttribute(MonitorRole.Viewer));
         if (!string.IsNullOrEmpty(service.AdminUrl))
         {
             // The diagnostics check their own admin token (Diagnostics:Token), separate from user credentials.

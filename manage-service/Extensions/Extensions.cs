@@ -9,6 +9,7 @@ using Monitor.ManageService.Http;
 using Monitor.ManageService.Liveness;
 using Monitor.ManageService.Options;
 using Monitor.ManageService.Registry;
+using Monitor.ManageService.Stats;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -40,6 +41,7 @@ internal static class ManageServiceExtensions
         services.AddHostedService<LivenessRefresher>();
         services.AddSingleton<ServiceRegistryView>();
         services.AddHostedService<ServiceRegistryWatcher>();
+        services.AddManageStats();
         services.AddOpenApi();
         builder.AddProbeTargets();
         services.AddAccess();
@@ -67,6 +69,7 @@ internal static class ManageServiceExtensions
         app.MapGrpcService<ManageGrpcService>();
         app.MapManageApi();
         app.MapLegacyHostApi();
+        app.MapManageStats();
         app.MapProbeTargets();
         app.MapAccessApi();
         app.MapOpenApi(ManageApi.Prefix + "/openapi/{documentName}.json").WithMetadata(new Monitor.ServiceDefaults.Auth.RequireRoleAttribute(Monitor.ServiceDefaults.Auth.MonitorRole.Anonymous));
