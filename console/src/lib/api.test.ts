@@ -44,6 +44,11 @@ describe('analyze client', () => {
     await analyze.hostSeries('h 1', 'disk_used_percent', { start: '-1h', end: 'now', step: '30s', fn: 'max', labels: { mount: '/', dev: 'a=b' } });
     expect(urls(f)[0]).toBe('/api/v1/analyze/hosts/h%201/metrics/disk_used_percent/series?end=now&function=max&start=-1h&step=30s&label=mount%3D%2F&label=dev%3Da%3Db');
   });
+  it('chart answers come from the columnar endpoint', async () => {
+    const f = route(() => ({ timesUnixMs: [], series: [] }));
+    await analyze.hostChart('web/1', 'cpu_core_percent', { start: '-1h', end: 'now' });
+    expect(urls(f)[0]).toBe('/api/v1/analyze/hosts/web%2F1/metrics/cpu_core_percent/chart?end=now&start=-1h');
+  });
   it('raw series omit the step', async () => {
     const f = route(() => ({ series: [] }));
     await analyze.hostSeries('h', 'cpu_rate', { start: 'a', end: 'b' });

@@ -101,7 +101,21 @@ function seriesParams(q: SeriesQuery): string {
   for (const [k, v] of Object.entries(q.labels ?? {})) s += `${s ? '&' : '?'}label=${encodeURIComponent(`${k}=${v}`)}`;
   return s;
 }
+/** Columnar records of one host (GET .../chart): one shared time axis and one value column per label set. */
+export interface ChartAnswer {
+  metric: string;
+  resolution: string;
+  step: string | null;
+  start: string;
+  end: string;
+  truncated: boolean;
+  timesUnixMs: number[];
+  series: { hostId: string; labels: Record<string, string>; values: (number | null)[] }[];
+}
+
 export const analyze = {
+  hostChart: (hostId: string, metric: string, q: SeriesQuery, signal?: AbortSignal) =>
+    request<ChartAnswer>(`${A}/hosts/${seg(hostId)}/metrics/${seg(metric)}/chart${seriesParams(q)}`, { signal }),
   metrics: (hostId: string, signal?: AbortSignal) => request<{ hostId: string; metrics: string[] }>(`${A}/hosts/${seg(hostId)}/metrics`, { signal }),
   hostSeries: (hostId: string, metric: string, q: SeriesQuery, signal?: AbortSignal) =>
     request<SeriesAnswer>(`${A}/hosts/${seg(hostId)}/metrics/${seg(metric)}/series${seriesParams(q)}`, { signal }),

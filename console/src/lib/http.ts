@@ -75,6 +75,7 @@ export async function request<T>(url: string, opts: RequestOptions = {}): Promis
       body = text;
     }
   }
+  if (text.length > 1_000_000) performance.mark('monitor:large-answer-parsed', { detail: { url: url.split('?')[0], chars: text.length } });
   if (!res.ok) {
     if (res.status === 401 && !opts.noAuthRedirect) onUnauthorized();
     throw problemToError(res.status, body, `${res.status} ${res.statusText || 'error'} from ${url.split('?')[0]}`);

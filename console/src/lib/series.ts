@@ -6,19 +6,29 @@ export interface Aligned {
   ys: (number | null)[][];
 }
 
-/** Aligns series on the union of their timestamps (gaps are null). Fast path when all share one time axis. */
+/**
+ * Aligns series on the union of their timestamps (gaps are null). Fast path when every series has the same
+ * number of points with the same first and last timestamp (one host's series usually do): only the first
+ * series' timestamps are parsed.
+ */
 export function alignSeries(series: { points: { time: string; value: number }[] }[]): Aligned {
   if (series.length === 0) return { x: [], ys: [] };
-  const parsed = series.map((s) => {
-    const t = new Float64Array(s.points.length);
-    for (let i = 0; i < s.points.length; i++) t[i] = Date.parse(s.points[i].time) / 1000;
-    return t;
-  });
-  const first = parsed[0];
-  const same = parsed.every((t) => t.length === first.length && t[0] === first[0] && t[t.length - 1] === first[first.length - 1]);
+  const first = series[0].points;
+  const n = first.length;
+  const same =
+    n > 0 &&
+    series.every((s) => s.points.length === n && s.points[0].time === first[0].time && s.points[n - 1].time === first[n - 1].time);
   if (same) {
-    return { x: Array.from(first), ys: series.map((s) => s.points.map((p) => p.value)) };
+    const x = new Array<number>(n);
+    for (let i = 0; i < n; i++) x[i] = Date.parse(first[i].time) / 1000;
+    const ys = series.map((s) => {
+      const col = new Array<number>(n);
+      for (let i = 0; i < n; i++) col[i] = s.points[i].value;
+      return col;
+    });
+    return { x, ys };
   }
+  const parsed = series.map((s) => s.points.map((p) => Date.parse(p.time) / 1000));
   const set = new Set<number>();
   for (const t of parsed) for (const v of t) set.add(v);
   const x = Array.from(set).sort((a, b) => a - b);

@@ -1,0 +1,258 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Xunit;
+using static Microsoft.Playwright.Assertions;
+
+namespace Monitor.Console.IntegrationTests;
+
+/// <summary>
+/// Each page of the console in headless Chromium against the real services, with data written through the pipeline:
+/// the expected hosts, alerts and values appear, actions change the system, and the URL restores the view.
+/// </summary>
+public sealed partial class ConsolePageTests(ConsoleFixture fx)
+{
+    [Fact]
+    public async Task Overview_CountsHostsByLivenessAndFiringAlertsBySeverity_AsLinksToFilteredLists()
+    {
+        var page = await fx.NewPageAsync();
+        await page.GotoAsync("/");
+        // web-1, web-2, hot-1, edit-1 report; stray-1/stray-2 report unregistered (one may get registered by another test).
+        await Expect(page.GetByTestId("count-reporting")).ToContainTextAsync(new Regex("^\\s*[4-5]\\s*reporting"));
+        await Expect(page.GetByTestId("count-unregistered")).ToContainTextAsync(new Regex("^\\s*[1-2]\\s*unregistered"));
+        await Expect(page.GetByTestId("count-critical")).Not.ToContainTextAsync(new Regex("^\\s*0\\s"));
+        await Expect(page.GetByTestId("recent-alerts")).ToContainTextAsync("cpu high on hot-1");
+        await fx.ScreenshotAsync(page, "overview");
+
+        await page.GetByTestId("count-critical").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/alerts\\?severity=critical$"));
+        await Expect(page.GetByTestId("alerts-table")).ToContainTextAsync(ConsoleFixture.Hot);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Hosts_ListsRegisteredHostsWithLiveness_FiltersLiveInTheUrl_AndSurviveReloadAndBack()
+    {
+        var page = await fx.NewPageAsync();
+        await page.GotoAsync("/hosts");
+        var table = page.GetByTestId("hosts-table");
+        foreach (var host in new[] { ConsoleFixture.Web1, ConsoleFixture.Web2, ConsoleFixture.Hot })
+        {
+            await Expect(table.Locator($"tr[data-host='{host}']")).ToContainTextAsync("reporting");
+        }
+        await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Web2}']")).ToContainTextAsync("dc2");
+        await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Hot}'] td").Nth(4)).Not.ToHaveTextAsync("0");
+        await Expect(table).Not.ToContainTextAsync(ConsoleFixture.Stray2);
+        await fx.ScreenshotAsync(page, "hosts");
+
+        await page.GetByTestId("filter-location").SelectOptionAsync("dc2");
+        await Expect(page).ToHaveURLAsync(new Regex("/hosts\\?location=dc2$"));
+        await Expect(table.Locator("tbody tr[data-host]")).ToHaveCountAsync(2); // web-2, edit-1
+        await Expect(table).Not.ToContainTextAsync(ConsoleFixture.Web1);
+
+        await page.Locator("th", new() { HasTextString = "Host" }).First.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("dir=desc"));
+        await Expect(table.Locator("tbody tr").First).ToHaveAttributeAsync("data-host", ConsoleFixture.Web2);
+
+        await page.ReloadAsync();
+        await Expect(page.GetByTestId("filter-location")).ToHaveValueAsync("dc2");
+        await Expect(table.Locator("tbody tr").First).ToHaveAttributeAsync("data-host", ConsoleFixture.Web2);
+
+        await page.GoBackAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/hosts\\?location=dc2$"));
+        await page.GoBackAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/hosts$"));
+        await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Web1}']")).ToBeVisibleAsync();
+
+        await page.GotoAsync("/hosts?q=hot");
+        await Expect(table.Locator("tbody tr[data-host]")).ToHaveCountAsync(1);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task HostDetail_DrawsCpuMemoryDiskNetworkCharts_PerCorePerMountPerInterface_AndSilencesTheHost()
+    {
+        var page = await fx.NewPageAsync();
+        await page.GotoAsync($"/hosts/{ConsoleFixture.Web1}?range=30m");
+        await Expect(page.GetByTestId("host-liveness")).ToHaveTextAsync("reporting");
+        foreach (var (title, series) in new[] { ("CPU busy %", 1), ("CPU per core %", 2), ("Memory used %", 1), ("Disk used % per mount", 2), ("Network receive per interface", 1), ("Network transmit per interface", 1) })
+        {
+            var chart = page.Locator($"figure[data-chart='{title}']");
+            await Expect(chart).ToHaveAttributeAsync("data-series", series.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Expect(chart).Not.ToHaveAttributeAsync("data-rendered", "0");
+            // The backfill covers 20 minutes at 15 s steps: the 30 min raw range shows all of it plus the live samples.
+            var points = int.Parse(await chart.GetAttributeAsync("data-points") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(points >= 70, $"{title}: {points} points");
+        }
+        await Expect(page.Locator("figure[data-chart='Disk used % per mount']")).ToContainTextAsync("/data");
+        await Expect(page.GetByTestId("range")).ToHaveValueAsync("30m");
+        await fx.ScreenshotAsync(page, "host-detail");
+
+        await page.GotoAsync($"/hosts/{ConsoleFixture.Hot}");
+        await Expect(page.GetByTestId("host-alerts")).ToContainTextAsync("cpu high on hot-1");
+        await page.GetByTestId("silence-host").ClickAsync();
+        await Expect(page.GetByTestId("silence-result")).ToContainTextAsync("Silence #");
+        var silences = await fx.SendAsync(HttpMethod.Get, "/api/v1/warning/silences", null, HttpStatusCode.OK, TestContext.Current.CancellationToken);
+        Assert.Contains(silences.EnumerateArray(), s => s.GetProperty("hostId").GetString() == ConsoleFixture.Hot);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Unregistered_ListsReportingUnregisteredHosts_AndRegisteringMovesOneToTheHostsList()
+    {
+        var page = await fx.NewPageAsync();
+        await page.GotoAsync("/unregistered");
+        var table = page.GetByTestId("unregistered-table");
+        await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Stray1}']")).ToBeVisibleAsync();
+        await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Stray2}']")).ToBeVisibleAsync();
+        await Expect(table).Not.ToContainTextAsync(ConsoleFixture.Web1);
+        await fx.ScreenshotAsync(page, "unregistered");
+
+        await page.GetByTestId("register-" + ConsoleFixture.Stray1).ClickAsync();
+        await Expect(page.Locator("form[data-testid=register-form] input[name=hostId]")).ToHaveValueAsync(ConsoleFixture.Stray1);
+        await page.FillAsync("form[data-testid=register-form] input[name=location]", "dc9");
+        await page.ClickAsync("form[data-testid=register-form] button[type=submit]");
+
+        await Expect(page).ToHaveURLAsync(new Regex("/hosts\\?"));
+        var row = page.GetByTestId("hosts-table").Locator($"tr[data-host='{ConsoleFixture.Stray1}']");
+        await Expect(row).ToContainTextAsync("dc9");
+        await Expect(row).ToContainTextAsync("reporting");
+
+        await page.GotoAsync("/unregistered");
+        await Expect(page.GetByTestId("unregistered-table").Locator($"tr[data-host='{ConsoleFixture.Stray2}']")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("unregistered-table")).Not.ToContainTextAsync(ConsoleFixture.Stray1);
+
+        // A duplicate registration shows the server's message.
+        await page.FillAsync("form[data-testid=register-form] input[name=hostId]", ConsoleFixture.Web1);
+        await page.ClickAsync("form[data-testid=register-form] button[type=submit]");
+        await Expect(page.Locator("form[data-testid=register-form] [role=alert]")).ToBeVisibleAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Rules_EditorShowsServerValidationErrors_ThenACreatedRuleFires_AndTheAlertShowsItsEvidence()
+    {
+        var page = await fx.NewPageAsync();
+        await page.GotoAsync("/rules");
+        await Expect(page.GetByTestId("rules-table")).ToContainTextAsync("cpu high on hot-1");
+        await fx.ScreenshotAsync(page, "rules");
+
+        await page.GetByTestId("new-rule").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/rules/new$"));
+        var form = page.GetByTestId("rule-form");
+        await form.Locator("input[name=name]").FillAsync("edit-1 cpu from the console");
+        await form.Locator("input[name=metric]").FillAsync("no_such_metric");
+        await form.Locator("select[name='scope.kind']").SelectOptionAsync("host");
+        await form.Locator("input[name='scope.value']").FillAsync(ConsoleFixture.Editable);
+        await form.Locator("input[name='bands.warning']").FillAsync("60");
+        await form.Locator("input[name='bands.critical']").FillAsync("85");
+        await form.Locator("input[name=consecutiveBreaches]").FillAsync("2");
+        await page.GetByTestId("save-rule").ClickAsync();
+        await Expect(form.Locator("[data-field=metric]")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("rule-error")).ToContainTextAsync("metric");
+
+        await form.Locator("input[name=metric]").FillAsync("cpu_rate");
+        await Expect(page.Locator("figure[data-chart=preview]")).ToHaveAttributeAsync("data-series", "1");
+        await fx.ScreenshotAsync(page, "rule-editor");
+        await page.GetByTestId("save-rule").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/rules/\\d+\\?saved=1$"));
+        await Expect(page.GetByTestId("rule-saved")).ToContainTextAsync("version 1");
+
+        await Task.Delay(1500, TestContext.Current.CancellationToken); // the warning service reloads rules every second
+        fx.Sender.SetCpu(ConsoleFixture.Editable, 91.25);
+
+        // Auto-refresh (10 s) brings the alert in once the warning service fired it.
+        await page.GotoAsync($"/alerts?host={ConsoleFixture.Editable}&refresh=10s");
+        var row = page.GetByTestId("alerts-table").Locator("tbody tr").First;
+        await Expect(row).ToContainTextAsync("edit-1 cpu from the console", new() { Timeout = 90_000 });
+        await Expect(row).ToContainTextAsync("critical");
+        await Expect(row).ToContainTextAsync("91.25");
+        await fx.ScreenshotAsync(page, "alerts");
+
+        await row.Locator("a").First.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/alerts/\\d+$"));
+        await Expect(page.GetByTestId("alert-facts")).ToContainTextAsync("version 1");
+        await Expect(page.GetByTestId("alert-condition")).ToContainTextAsync("cpu_rate > 85");
+        await Expect(page.GetByTestId("alert-value")).ToHaveTextAsync("91.25");
+        var evidence = page.Locator("figure[data-chart=evidence]");
+        await Expect(evidence).ToHaveAttributeAsync("data-series", "1");
+        await Expect(evidence).Not.ToHaveAttributeAsync("data-rendered", "0");
+        await Expect(page.GetByTestId("no-deliveries")).ToBeVisibleAsync();
+        await fx.ScreenshotAsync(page, "alert-detail");
+
+        await page.GetByTestId("silence-alert").ClickAsync();
+        await Expect(page.GetByTestId("action-result")).ToContainTextAsync("Silence #");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Silences_EditorPreviewsTheFiringAlertsItWouldMatch_AndListsCreatedSilences()
+    {
+        var page = await fx.NewPageAsync();
+        await page.GotoAsync($"/silences?ruleId={fx.HotRuleId}");
+        var form = page.GetByTestId("silence-form");
+        await Expect(form.Locator("input[name=ruleId]")).ToHaveValueAsync(fx.HotRuleId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(page.GetByTestId("silence-preview")).ToContainTextAsync("cpu high on hot-1 on hot-1");
+        await form.Locator("input[name=hostId]").FillAsync(ConsoleFixture.Web1);
+        await Expect(page.GetByTestId("silence-preview").Locator("li")).ToHaveCountAsync(0);
+        await form.Locator("input[name=hostId]").FillAsync(ConsoleFixture.Hot);
+        await form.Locator("input[name=comment]").FillAsync("maintenance from the console test");
+        await form.Locator("button[type=submit]").ClickAsync();
+        await Expect(page.GetByTestId("silences-table")).ToContainTextAsync("maintenance from the console test");
+        await fx.ScreenshotAsync(page, "silences");
+
+        await page.GetByTestId("tab-pending").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("status=pending"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Services_ListsEveryRegisteredInstanceWithItsEndpoints()
+    {
+        var page = await fx.NewPageAsync();
+        await page.GotoAsync("/services");
+        var table = page.GetByTestId("services-table");
+        foreach (var kind in new[] { "report", "persistent", "analyze", "manage", "warning" })
+        {
+            await Expect(table.Locator($"tr[data-kind='{kind}']").First).ToContainTextAsync("alive");
+        }
+        await Expect(table.Locator("tr[data-kind='analyze']").First).ToContainTextAsync("HTTP http://127.0.0.1:");
+        await fx.ScreenshotAsync(page, "services");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Theme_FollowsTheSystem_AndTheToggleIsRemembered()
+    {
+        var page = await fx.NewPageAsync(colorScheme: "dark");
+        await page.GotoAsync("/");
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
+        await page.GetByTestId("theme-toggle").ClickAsync();
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "light");
+        await page.ReloadAsync();
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "light");
+        await page.GetByTestId("theme-toggle").ClickAsync();
+        await page.GotoAsync("/hosts");
+        await Expect(page.GetByTestId("hosts-table")).ToBeVisibleAsync();
+        await fx.ScreenshotAsync(page, "hosts-dark");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task ApiErrors_ShowTheServersMessage_AndKeepTheLastData()
+    {
+        var page = await fx.NewPageAsync();
+        await page.GotoAsync("/hosts?refresh=10s");
+        await Expect(page.GetByTestId("hosts-table").Locator($"tr[data-host='{ConsoleFixture.Web1}']")).ToBeVisibleAsync();
+        await page.RouteAsync("**/api/v1/manage/liveness", r => r.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 503,
+            ContentType = "application/problem+json",
+            Body = "{\"title\":\"InfluxDB is unreachable\",\"status\":503}",
+        }));
+        await page.GetByTestId("refresh-now").ClickAsync();
+        await Expect(page.Locator("[data-state=error]")).ToContainTextAsync("InfluxDB is unreachable");
+        await Expect(page.GetByTestId("hosts-table").Locator($"tr[data-host='{ConsoleFixture.Web1}']")).ToBeVisibleAsync();
+        await page.Context.CloseAsync();
+    }
+}
