@@ -20,20 +20,28 @@ public sealed class RedisFixture : IAsyncLifetime
     {
         Directory.CreateDirectory(Root);
         StandalonePort = (await StartServerAsync()).Port;
-        for (int i = 0; i < ClusterPorts.Length; i++)
+        var cluster = await CreateClusterAsync();
+        cluster.Select(n => n.Port).ToArray().CopyTo(ClusterPorts, 0);
+    }
+
+    /// <summary>Starts three cluster-enabled servers, joins them into one cluster (no replicas) and waits for cluster_state:ok.</summary>
+    public async Task<List<(int Port, Process Process)>> CreateClusterAsync()
+    {
+        var nodes = new List<(int Port, Process Process)>();
+        for (int i = 0; i < 3; i++)
         {
-            ClusterPorts[i] = (await StartServerAsync(cluster: true)).Port;
+            nodes.Add(await StartServerAsync(cluster: true));
         }
         await NativeProcess.RunAsync("redis-cli",
-            ["--cluster", "create", .. ClusterPorts.Select(p => $"127.0.0.1:{p}"), "--cluster-replicas", "0", "--cluster-yes"]);
+            ["--cluster", "create", .. nodes.Select(n => $"127.0.0.1:{n.Port}"), "--cluster-replicas", "0", "--cluster-yes"]);
         var waited = Stopwatch.StartNew();
         while (true)
         {
-            var (code, info) = await NativeProcess.TryRunAsync("redis-cli", ["-p", ClusterPorts[0].ToString(System.Globalization.CultureInfo.InvariantCulture), "cluster", "info"]);
+            var (code, info) = await NativeProcess.TryRunAsync("redis-cli", ["-p", nodes[0].Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "cluster", "info"]);
             if (code == 0 && info.Contains("cluster_state:ok", StringComparison.Ordinal)
                 && info.Contains("cluster_known_nodes:3", StringComparison.Ordinal))
             {
-                break;
+                return nodes;
             }
             if (waited.Elapsed > TimeSpan.FromSeconds(60))
             {

@@ -84,4 +84,30 @@ public sealed class RedisProbeTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.True(wrong.Failure == ProbeFailure.Auth, wrong.Describe());
         Assert.DoesNotContain("not-the-password", wrong.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ClusterNodeKilled_FailedNodeCounted_ClusterFailsWithReasonStatus()
+    {
+        // Arrange: a cluster of its own (the shared one stays healthy for the other tests).
+        var nodes = await redis.CreateClusterAsync();
+        var json = $$"""{"host":"127.0.0.1","port":{{nodes[0].Port}},"cluster":true}""";
+        var healthy = await ProbeHarness.RunAsync("redis", json);
+
+        // Act: one master dies; after cluster-node-timeout (2 s) the others flag it failed.
+        await NativeProcess.KillAsync(nodes[2].Process);
+        ProbeResult result = null!;
+        await Monitor.TestUtilities.Poll.UntilAsync(async () =>
+        {
+            result = await ProbeHarness.RunAsync("redis", json);
+            return result.Has("probe_redis_cluster_failed_nodes") && result.Metric("probe_redis_cluster_failed_nodes") == 1
+                && result.Metric("probe_redis_cluster_state_ok") == 0;
+        }, TimeSpan.FromSeconds(30), "the killed node flagged failed and the cluster state not ok", TestContext.Current.CancellationToken);
+
+        // Assert
+        Assert.True(healthy.Success, healthy.Describe());
+        Assert.False(result.Success);
+        Assert.Equal(ProbeFailure.Status, result.Failure);
+        Assert.Equal(3, result.Metric("probe_redis_cluster_known_nodes"));
+        Assert.Contains("1 of 3 nodes failed", result.Message, StringComparison.Ordinal);
+    }
 }
