@@ -8,6 +8,7 @@ using Monitor.AnalyzeService.Query;
 using Monitor.AnalyzeService.Rollups;
 using Monitor.Influx;
 using Monitor.Protos.V1;
+using Monitor.ServiceDefaults.Discovery;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -48,6 +49,7 @@ internal static class AnalyzeServiceExtensions
                     },
                 },
             })
+            .ConfigureChannel((sp, o) => DiscoveredChannel.Configure(sp.GetRequiredService<IOptions<ManageClientOptions>>().Value.Address, o))
             .AddMonitorServiceToken();
 
         // The rollup writers target their own retention policies, so each gets options of its own.

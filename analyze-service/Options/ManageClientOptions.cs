@@ -8,7 +8,11 @@ public sealed class ManageClientOptions
 {
     public const string SectionName = "Manage";
 
-    /// <summary>gRPC address of the manage service (or nginx's gRPC entry). The default is <c>http://127.0.0.1:8050</c>.</summary>
+    /// <summary>
+    /// gRPC address of the manage service: <c>etcd:///manage</c> (what appsettings.json ships) discovers the live
+    /// instances in the etcd registry and fails over between them; a static URL (an instance or nginx's gRPC entry)
+    /// is used as is. The default without configuration is <c>http://127.0.0.1:8050</c>.
+    /// </summary>
     [Required]
     public Uri Address { get; set; } = new("http://127.0.0.1:8050");
 

@@ -75,6 +75,8 @@ public static class MonitorServiceDefaultsExtensions
             .PostConfigure(o => o.Kind = string.IsNullOrEmpty(o.Kind) ? kind : o.Kind);
         services.AddSingleton<IValidateOptions<ServiceOptions>, ServiceOptionsUrlValidator>();
         services.AddOptionsWithValidateOnStart<EtcdOptions, EtcdOptionsValidator>().BindConfiguration(EtcdOptions.SectionName);
+        // gRPC clients may address peers as etcd:///{kind} (see EtcdResolverFactory).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Grpc.Net.Client.Balancer.ResolverFactory, EtcdResolverFactory>());
         services.AddHostedService<EtcdRegistrationService>();
 
         builder.WebHost.ConfigureKestrel((_, kestrel) =>

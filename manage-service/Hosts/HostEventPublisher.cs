@@ -56,8 +56,38 @@ internal sealed partial class HostEventPublisher(EtcdConnection etcd, IOptions<M
         }
     }
 
+    /// <summary>
+    /// Removes the deletion event of a host that was registered again, so the warning service evaluates it again.
+    /// Best effort like <see cref="PublishHostDeletedAsync"/>: the event would otherwise expire with its lease.
+    /// </summary>
+    public async Task WithdrawHostDeletedAsync(string hostId, CancellationToken cancellationToken)
+    {
+        if (!etcd.Enabled)
+        {
+            return;
+        }
+        var key = KeyOf(hostId);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var response = await new KV.KVClient(etcd.Channel).DeleteRangeAsync(new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) }, cancellationToken: timeout.Token).ConfigureAwait(false);
+            if (response.Deleted > 0)
+            {
+                Log.Withdrawn(logger, key);
+            }
+        }
+        catch (Exception ex) when (ex is RpcException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            Log.PublishFailed(logger, key, ex);
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(EventId = 6022, EventName = "HostDeletedWithdrawn", Level = LogLevel.Information, Message = "Host registered again: removed the deletion event {Key}")]
+        public static partial void Withdrawn(ILogger logger, string key);
+
         [LoggerMessage(EventId = 6020, EventName = "HostDeletedPublished", Level = LogLevel.Information, Message = "Announced the deletion in etcd as {Key}")]
         public static partial void Published(ILogger logger, string key);
 

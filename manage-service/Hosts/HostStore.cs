@@ -117,6 +117,7 @@ internal sealed partial class HostStore(
         }
         metrics.HostOperation("create", "ok");
         Log.HostCreated(logger, host.HostId, host.Location);
+        await events.WithdrawHostDeletedAsync(host.HostId, cancellationToken).ConfigureAwait(false);
         return host;
     }
 

@@ -75,6 +75,11 @@ public sealed class NginxProcess : IAsyncDisposable
                         grpc_read_timeout 1h;
                         grpc_send_timeout 1h;
                     }
+                    location /proto.Report/ {
+                        grpc_pass grpc://report_pool;
+                        grpc_next_upstream error timeout http_502 http_503 http_504;
+                        grpc_connect_timeout 2s;
+                    }
                 }
             }
             """);

@@ -60,6 +60,44 @@ internal sealed class AlertStore(IDbContextFactory<WarningDbContext> dbFactory, 
         }).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Ends everything of a decommissioned host in one transaction: its firing alerts become resolved (no recovery
+    /// value: the host is gone, not healthy) with a <c>resolved</c> notification, and its (rule, host) states are
+    /// removed. Idempotent. Returns the alerts ended and the notifications queued.
+    /// </summary>
+    public async Task<(int Ended, int Queued)> EndHostAlertsAsync(string hostId, CancellationToken cancellationToken)
+    {
+        var nowMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var open = await db.Alerts.Where(a => a.HostId == hostId && a.State == Phases.Firing).ToListAsync(cancellationToken).ConfigureAwait(false);
+            var queued = 0;
+            if (open.Count > 0)
+            {
+                var silences = await NotificationPlanner.ActiveSilencesAsync(db, nowMs, cancellationToken).ConfigureAwait(false);
+                foreach (var alert in open)
+                {
+                    alert.State = Phases.Resolved;
+                    alert.ResolvedAtMs = nowMs;
+                    alert.ResolvedValue = null;
+                }
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var alert in open)
+                {
+                    var channels = JsonSerializer.Deserialize<List<string>>(alert.ChannelsJson) ?? [];
+                    queued += await planner.EnqueueAsync(db, alert, NotificationKinds.Resolved, channels, silences, nowMs, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            await db.AlertStates.Where(s => s.HostId == hostId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return (open.Count, queued);
+        }).ConfigureAwait(false);
+    }
+
     public async Task<List<AlertStateEntity>> LoadElectedAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);

@@ -7,6 +7,7 @@ using Monitor.Influx;
 using Monitor.ServiceDefaults.Discovery;
 using Monitor.ServiceDefaults.Hosting;
 using Monitor.WarningService.Extensions;
+using Monitor.WarningService.Hosts;
 using Monitor.WarningService.Notifications;
 using Monitor.WarningService.Options;
 using Monitor.WarningService.Rules;
@@ -29,6 +30,7 @@ internal sealed partial class ElectedEvaluator(
     WarningMetrics metrics,
     NotificationSignal signal,
     IHostLocationResolver locations,
+    DeletedHosts deletedHosts,
     TimeProvider timeProvider,
     ILogger<ElectedEvaluator> logger) : BackgroundService
 {
@@ -149,6 +151,12 @@ internal sealed partial class ElectedEvaluator(
                 : await FleetAggregateAsync(rule, cancellationToken).ConfigureAwait(false);
             foreach (var (key, value) in values)
             {
+                if (deletedHosts.Contains(key))
+                {
+                    // A decommissioned host is silent on purpose: no no-data alert, and its ended state is not written back.
+                    _entries.Remove((rule.Id, key));
+                    continue;
+                }
                 if (!_entries.TryGetValue((rule.Id, key), out var entry))
                 {
                     entry = new StateEntry(rule.Id, key) { Partition = AlertStore.ElectedPartition };

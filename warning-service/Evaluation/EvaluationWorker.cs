@@ -5,6 +5,7 @@ using Monitor.Protos.V1;
 using Monitor.ServiceDefaults.Hosting;
 using Monitor.ServiceDefaults.Kafka;
 using Monitor.WarningService.Extensions;
+using Monitor.WarningService.Hosts;
 using Monitor.WarningService.Notifications;
 using Monitor.WarningService.Options;
 using Monitor.WarningService.Rules;
@@ -29,12 +30,13 @@ internal sealed partial class EvaluationWorker(
     WarningMetrics metrics,
     NotificationSignal signal,
     IHostLocationResolver locations,
+    DeletedHosts deletedHosts,
     TimeProvider timeProvider,
     ILogger<EvaluationWorker> logger) : BackgroundService
 {
     private readonly KafkaOptions _kafka = kafkaOptions.Value;
     private readonly WarningOptions _options = warningOptions.Value;
-    private readonly StreamEvaluator _evaluator = new(warningOptions.Value, locations);
+    private readonly StreamEvaluator _evaluator = new(warningOptions.Value, locations, deletedHosts);
     private readonly List<StateEvent> _events = [];
     private readonly Dictionary<TopicPartition, long> _uncommitted = [];
     private int _pendingMessages;
@@ -160,8 +162,8 @@ internal sealed partial class EvaluationWorker(
         {
             return;
         }
-        var dirty = _evaluator.DirtyEntries().ToList();
-        var events = _events.ToList();
+        var dirty = _evaluator.DirtyEntries();
+        var events = deletedHosts.Count == 0 ? _events.ToList() : _events.Where(e => !deletedHosts.Contains(e.Entry.HostId)).ToList();
         var queued = await persistPipeline.ExecuteAsync(
             static async (s, ct) => await s.store.PersistAsync(s.events, s.dirty, ct).ConfigureAwait(false),
             (store, events, dirty), cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Monitor.Protos.V1;
 using Monitor.WarningService.Data;
+using Monitor.WarningService.Hosts;
 using Monitor.WarningService.Notifications;
 using Monitor.WarningService.Options;
 using Monitor.WarningService.Rules;
@@ -48,7 +49,7 @@ internal sealed record StateEvent(
 /// Evaluates the per-host stream rules for the hosts this instance owns. Used only from the consumer
 /// thread, so it needs no locking.
 /// </summary>
-internal sealed class StreamEvaluator(WarningOptions options, IHostLocationResolver locations)
+internal sealed class StreamEvaluator(WarningOptions options, IHostLocationResolver locations, DeletedHosts deletedHosts)
 {
     private readonly Dictionary<(long RuleId, string HostId), StateEntry> _entries = [];
     private readonly HashSet<string> _loadedHosts = new(StringComparer.Ordinal);
@@ -82,12 +83,44 @@ internal sealed class StreamEvaluator(WarningOptions options, IHostLocationResol
         _loadedPartitions.Clear();
     }
 
-    public IEnumerable<StateEntry> DirtyEntries() => _entries.Values.Where(e => e.Dirty);
+    /// <summary>The dirty entries to persist; those of hosts deleted meanwhile are dropped instead (their alerts were ended).</summary>
+    public List<StateEntry> DirtyEntries()
+    {
+        if (deletedHosts.Count > 0)
+        {
+            ForgetDeletedHosts();
+        }
+        return _entries.Values.Where(e => e.Dirty).ToList();
+    }
+
+    private void ForgetDeletedHosts()
+    {
+        List<(long, string)>? gone = null;
+        foreach (var key in _entries.Keys)
+        {
+            if (deletedHosts.Contains(key.HostId))
+            {
+                (gone ??= []).Add(key);
+            }
+        }
+        if (gone is not null)
+        {
+            foreach (var key in gone)
+            {
+                _entries.Remove(key);
+            }
+        }
+    }
 
     /// <summary>Evaluates one batch; returns how many (rule, host) evaluations ran.</summary>
     public int Evaluate(SampleBatch batch, int partition, IReadOnlyList<CompiledRule> rules, List<StateEvent> events)
     {
         var evaluated = 0;
+        if (deletedHosts.Contains(batch.HostId))
+        {
+            // Decommissioned: its alerts were ended and it is evaluated again only once it is registered again.
+            return 0;
+        }
         foreach (var rule in rules)
         {
             if (!rule.IsStreamRule || !rule.AppliesToHost(batch.HostId, locations.LocationOf))

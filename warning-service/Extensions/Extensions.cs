@@ -1,10 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Monitor.ServiceDefaults.Discovery;
 using Monitor.WarningService.Api;
 using Monitor.WarningService.Data;
 using Monitor.WarningService.Evaluation;
 using Monitor.WarningService.Extensions;
 using Monitor.WarningService.Grpc;
+using Monitor.WarningService.Hosts;
 using Monitor.WarningService.Notifications;
 using Monitor.WarningService.Options;
 using Monitor.WarningService.Rules;
@@ -43,9 +45,11 @@ internal static class WarningServiceExtensions
         services.AddSingleton<IHostLocationResolver>(sp => sp.GetRequiredService<ManageHostDirectory>());
         services.AddHostedService(sp => sp.GetRequiredService<ManageHostDirectory>());
         services.AddGrpcClient<Monitor.Protos.V1.ManageService.ManageServiceClient>((sp, o) =>
-            o.Address = sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address ?? new Uri("http://127.0.0.1:8050"));
+            o.Address = sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address ?? new Uri("http://127.0.0.1:8050"))
+            .ConfigureChannel((sp, o) => DiscoveredChannel.Configure(sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address, o));
         services.AddGrpcClient<Monitor.Protos.V1.ProbeConfigService.ProbeConfigServiceClient>((sp, o) =>
-            o.Address = sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address ?? new Uri("http://127.0.0.1:8050"));
+            o.Address = sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address ?? new Uri("http://127.0.0.1:8050"))
+            .ConfigureChannel((sp, o) => DiscoveredChannel.Configure(sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address, o));
         services.AddSingleton<Monitor.WarningService.Probes.ProbeTargetDirectory>();
         services.AddHostedService(sp => sp.GetRequiredService<Monitor.WarningService.Probes.ProbeTargetDirectory>());
         services.AddSingleton<Monitor.WarningService.Probes.ProbeAlertStore>();
@@ -70,6 +74,8 @@ internal static class WarningServiceExtensions
         services.AddHostedService<Monitor.WarningService.Probes.ProbeRuleSeeder>();
         services.AddHostedService<NotificationDispatcher>();
         services.AddHostedService<ElectedEvaluator>();
+        services.AddSingleton<DeletedHosts>();
+        services.AddHostedService<HostDeletionWatcher>();
         return builder;
     }
 

@@ -9,7 +9,11 @@ public sealed class ManageOptions
     /// <summary>Configuration section name.</summary>
     public const string SectionName = "Manage";
 
-    /// <summary>gRPC address of the manage service, e.g. <c>http://127.0.0.1:8050</c>. Empty (the default): no locations are known.</summary>
+    /// <summary>
+    /// gRPC address of the manage service: <c>etcd:///manage</c> (what appsettings.json ships) discovers the live
+    /// instances in the etcd registry and fails over between them; a static URL such as <c>http://127.0.0.1:8050</c>
+    /// is used as is. Empty (the default without configuration): no locations are known.
+    /// </summary>
     public Uri? Address { get; set; }
 
     /// <summary>How often the host list is re-read from the manage service. The default is 30 seconds.</summary>

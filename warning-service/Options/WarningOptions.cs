@@ -9,6 +9,14 @@ public sealed class WarningOptions
     /// <summary>Configuration section name.</summary>
     public const string SectionName = "Warning";
 
+    /// <summary>
+    /// etcd prefix under which the manage service announces deleted hosts (<c>Manage:HostDeletedEventPrefix</c>); their
+    /// alerts are ended and they are not evaluated while the event exists. The default is <c>/monitor/events/host-deleted</c>.
+    /// </summary>
+    [Required]
+    [RegularExpression("^/[A-Za-z0-9/._-]{1,200}$")]
+    public string HostDeletedEventPrefix { get; set; } = "/monitor/events/host-deleted";
+
     /// <summary>Kafka consumer group shared by all warning instances. The default is <c>monitor-warning</c>.</summary>
     [Required]
     [RegularExpression("^[A-Za-z0-9._-]{1,200}$")]
