@@ -56,6 +56,27 @@ wait_healthy() {
   tail -n 30 "$RUN/logs/$name.log" >&2; die "$name not healthy within 60 s"
 }
 
+# Access control for the local stack: a random admin password (created once, mode 0600), a viewer service token for
+# analyze/warning -> manage calls and an agent token, created through the manage service's CLI against its database.
+prepare_access() {
+  local manage_dll="$ROOT/manage-service/bin/$CONFIGURATION/net10.0/Monitor.ManageService.dll"
+  umask 077
+  [ -s "$RUN/admin-password" ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/admin-password"; log "access: new admin password in $RUN/admin-password"; }
+  local kind file args
+  for kind in service agent; do
+    file="$RUN/$kind-token"
+    [ -s "$file" ] && continue
+    if [ "$kind" = service ]; then args=(create-token --name "local-services-$(date +%s)" --role viewer); else args=(create-agent-token --name "local-agent-$(date +%s)"); fi
+    (cd "$(dirname "$manage_dll")" && env Logging__LogLevel__Default=Warning Auth__Enabled=true \
+      Auth__BootstrapAdmin__Name=admin "Auth__BootstrapAdmin__Password=$(cat "$RUN/admin-password")" \
+      dotnet "$manage_dll" "${args[@]}" 2>>"$RUN/logs/access-cli.log" | tail -n 1 >"$file.tmp") || die "access: ${args[0]} failed (log $RUN/logs/access-cli.log)"
+    [ -s "$file.tmp" ] || die "access: ${args[0]} printed no token (log $RUN/logs/access-cli.log)"
+    mv "$file.tmp" "$file"
+    log "access: $kind token in $file"
+  done
+  umask 022
+}
+
 cmd_up() {
   mkdir -p "$RUN/logs"
   "$ROOT/deploy/stack.sh" up
@@ -64,6 +85,7 @@ cmd_up() {
   dotnet build "$ROOT/Monitor.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q
   log "console: npm ci + build when console/dist is missing or older than its sources"
   "$ROOT/console/scripts/ensure-deps.sh" --build
+  prepare_access
   local spec name folder asm grpc http dll env
   for spec in "${SERVICES[@]}"; do
     IFS='|' read -r name folder asm grpc http <<<"$spec"
@@ -73,6 +95,10 @@ cmd_up() {
     fi
     env=("Service__InstanceId=$name" "Service__HttpUrl=http://127.0.0.1:$http")
     [ -n "$grpc" ] && env+=("Service__GrpcUrl=http://127.0.0.1:$grpc")
+    # Access control on (docs/access.md); the original system's endpoints stay open for legacy agents and scripts.
+    env+=("Auth__Enabled=true" "Auth__AllowAnonymousLegacy=true" "Auth__ManageUrl=http://127.0.0.1:8060")
+    [[ $name == manage ]] && env+=("Auth__BootstrapAdmin__Name=admin" "Auth__BootstrapAdmin__Password=$(cat "$RUN/admin-password")")
+    [[ $name == analyze || $name == warning ]] && env+=("Auth__ServiceToken=$(cat "$RUN/service-token")")
     # Reassign a crashed consumer's partitions after 10 s instead of librdkafka's 45 s.
     [[ $name == persistent-* ]] && env+=("Kafka__Consumer__session.timeout.ms=10000" "Kafka__Consumer__heartbeat.interval.ms=3000")
     start_one "$name" "$dll" "${env[@]}"
@@ -86,7 +112,8 @@ cmd_up() {
     --etcd "$MONITOR_TEST_ETCD" --prefix /monitor/services/report/ --upstream report_pool --out "$ndir/report_pool.conf" \
     --reload "nginx -t -q -p $ndir/ -c nginx.conf && kill -HUP \$(cat $ndir/nginx.pid)"
   start_one agent "$ROOT/agent/bin/$CONFIGURATION/net10.0/monitor-agent.dll" \
-    "Agent__Interval=$AGENT_INTERVAL" "Agent__ReportAddresses__0=$MONITOR_TEST_NGINX_GRPC" "Agent__SpoolDirectory=$RUN/agent-spool"
+    "Agent__Interval=$AGENT_INTERVAL" "Agent__ReportAddresses__0=$MONITOR_TEST_NGINX_GRPC" "Agent__SpoolDirectory=$RUN/agent-spool" \
+    "Agent__TokenFile=$RUN/agent-token"
   local host; host=$(hostname)
   cat <<INFO
 
@@ -99,7 +126,9 @@ Monitor is up.
       curl -s '$MONITOR_TEST_INFLUX/query?db=monitor' --data-urlencode "q=SELECT * FROM cpu_rate WHERE host_id='$host' ORDER BY time DESC LIMIT 5"
   etcd registry               : ETCDCTL_API=3 etcdctl --endpoints=$MONITOR_TEST_ETCD get --prefix /monitor/services/ --keys-only
   logs                        : $RUN/logs/   (stack servers: $STATE/stack/)
-  the agent samples every $AGENT_INTERVAL as host '$host'
+  the agent samples every $AGENT_INTERVAL as host '$host' (agent token: $RUN/agent-token)
+  access control              : ON; console/API user 'admin', password in $RUN/admin-password (mode 0600);
+                                legacy endpoints (/host, /rule, /data, proto.Report) accept anonymous callers (Auth:AllowAnonymousLegacy=true)
   stop everything             : ./run.sh down
 INFO
 }

@@ -1,5 +1,5 @@
 // `dotnet Monitor.ManageService.dll --migrate` applies the EF Core migrations and exits (see docs/manage.md);
-// `create-admin --name X` / `create-agent-token --name X [--host-id H]` manage access and exit (docs/access.md).
+// `create-admin --name X`, `create-token --name X --role R`, `create-agent-token --name X [--host-id H]` manage access and exit (docs/access.md).
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMonitorWebDefaults("manage");
 builder.AddManageService();

@@ -59,18 +59,19 @@ internal static partial class AccessExtensions
     /// <summary>
     /// Runs an access command and returns true when one was given (the process then exits):
     /// <c>create-admin --name NAME</c> (password from <c>MONITOR_ADMIN_PASSWORD</c> or the first line of stdin) and
-    /// <c>create-agent-token --name NAME [--host-id HOST]</c> (prints the token, and only the token, to stdout).
+    /// <c>create-agent-token --name NAME [--host-id HOST]</c> and <c>create-token --name NAME --role viewer|editor|admin</c>
+    /// (print the token, and only the token, to stdout).
     /// </summary>
     public static async Task<(bool Handled, int ExitCode)> RunAccessCommandAsync(this WebApplication app, string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("create-admin" or "create-agent-token"))
+        if (args.Length == 0 || args[0] is not ("create-admin" or "create-agent-token" or "create-token"))
         {
             return (false, 0);
         }
         var name = Argument(args, "--name");
         if (string.IsNullOrEmpty(name))
         {
-            await Console.Error.WriteLineAsync($"usage: {args[0]} --name NAME" + (args[0] == "create-agent-token" ? " [--host-id HOST]" : "")).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"usage: {args[0]} --name NAME" + (args[0] switch { "create-agent-token" => " [--host-id HOST]", "create-token" => " --role viewer|editor|admin", _ => "" })).ConfigureAwait(false);
             return (true, 2);
         }
         var ct = app.Lifetime.ApplicationStopping;
@@ -91,7 +92,9 @@ internal static partial class AccessExtensions
             }
             else
             {
-                var (_, secret) = await store.CreateTokenAsync("cli", name, "agent", null, Argument(args, "--host-id"), null, ct).ConfigureAwait(false);
+                var (_, secret) = args[0] == "create-token"
+                    ? await store.CreateTokenAsync("cli", name, "api", Argument(args, "--role"), null, null, ct).ConfigureAwait(false)
+                    : await store.CreateTokenAsync("cli", name, "agent", null, Argument(args, "--host-id"), null, ct).ConfigureAwait(false);
                 await Console.Out.WriteLineAsync(secret).ConfigureAwait(false);
             }
             return (true, 0);

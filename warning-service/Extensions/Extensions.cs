@@ -46,10 +46,12 @@ internal static class WarningServiceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ManageHostDirectory>());
         services.AddGrpcClient<Monitor.Protos.V1.ManageService.ManageServiceClient>((sp, o) =>
             o.Address = sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address ?? new Uri("http://127.0.0.1:8050"))
-            .ConfigureChannel((sp, o) => DiscoveredChannel.Configure(sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address, o));
+            .ConfigureChannel((sp, o) => DiscoveredChannel.Configure(sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address, o))
+            .AddMonitorServiceToken();
         services.AddGrpcClient<Monitor.Protos.V1.ProbeConfigService.ProbeConfigServiceClient>((sp, o) =>
             o.Address = sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address ?? new Uri("http://127.0.0.1:8050"))
-            .ConfigureChannel((sp, o) => DiscoveredChannel.Configure(sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address, o));
+            .ConfigureChannel((sp, o) => DiscoveredChannel.Configure(sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address, o))
+            .AddMonitorServiceToken();
         services.AddSingleton<Monitor.WarningService.Probes.ProbeTargetDirectory>();
         services.AddHostedService(sp => sp.GetRequiredService<Monitor.WarningService.Probes.ProbeTargetDirectory>());
         services.AddSingleton<Monitor.WarningService.Probes.ProbeAlertStore>();
