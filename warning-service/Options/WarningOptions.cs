@@ -117,6 +117,12 @@ public sealed class WarningOptions
         "load1", "load5", "load15", "mem_available_bytes", "mem_cached_bytes", "mem_total_bytes", "mem_used_bytes",
         "net_rx_bytes_per_second", "net_tx_bytes_per_second", "process_count", "swap_total_bytes", "swap_used_bytes", "swap_rate",
         "uptime_seconds", "agent_spool_bytes", "agent_dropped_batches_total", "agent_dropped_samples_total",
+        // Monitor's own figures (pseudo-hosts monitor.{kind}.{instance}, docs/observability.md) and the built-in rules' metrics.
+        "agent_spool_batches", "monitor_persistence_write_failures", "monitor_persistence_consumer_lag", "monitor_persistence_consumer_lag_sum",
+        "monitor_persistence_dead_lettered", "monitor_persistence_lost_below_watermark", "monitor_persistence_write_duration_avg",
+        "monitor_report_samples_rejected", "monitor_report_batches_saturated", "monitor_report_inflight", "monitor_report_kafka_produce_duration_avg",
+        "monitor_warning_sends", "monitor_warning_detection_latency_avg", "monitor_registry_live_instances",
+        "monitor_registry_kinds_without_instances", "monitor_registry_lost_instances",
     ];
 }
 

@@ -133,6 +133,10 @@ internal sealed partial class BuiltInRuleSeeder(
             {
                 Log.Seeded(logger, spec.Name, change.Rule.Id);
             }
+            else if (change.Errors is { Count: > 0 } errors)
+            {
+                Log.Invalid(logger, spec.Name, string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+            }
         }
     }
 
@@ -140,6 +144,9 @@ internal sealed partial class BuiltInRuleSeeder(
     {
         [LoggerMessage(EventId = 4090, EventName = "BuiltInRuleSeeded", Level = LogLevel.Information, Message = "Seeded built-in rule '{Name}' (id {Id})")]
         public static partial void Seeded(ILogger logger, string name, long id);
+
+        [LoggerMessage(EventId = 4092, EventName = "BuiltInRuleInvalid", Level = LogLevel.Warning, Message = "Built-in rule '{Name}' was refused: {Errors}")]
+        public static partial void Invalid(ILogger logger, string name, string errors);
 
         [LoggerMessage(EventId = 4091, EventName = "BuiltInRuleSeedFailed", Level = LogLevel.Warning, Message = "Seeding the built-in rules failed; retrying")]
         public static partial void SeedFailed(ILogger logger, Exception exception);
