@@ -127,6 +127,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
         _nginx = await ConsoleNginx.StartAsync(dist, HostPort(analyzeHttp), HostPort(manageHttp), HostPort(warningHttp), ct);
         Api = new HttpClient(new HttpClientHandler { CookieContainer = _cookies }) { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
         await DetectAuthAndSignInAsync(ct);
+        TestContext.Current.SendDiagnosticMessage(AuthActive
+            ? "console tests: access control is on; signing in as the bootstrap admin"
+            : "console tests: this manage build has no login API (/auth/me is 404); the console is used without signing in");
 
         foreach (var (host, location) in new[] { (Web1, "dc1"), (Web2, "dc2"), (Hot, "dc1"), (Editable, "dc2") })
         {
