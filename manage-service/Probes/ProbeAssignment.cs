@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -7,44 +6,6 @@ namespace Monitor.ManageService.Probes;
 
 /// <summary>A prober connected to this instance's WatchTargets.</summary>
 internal sealed record ProberInfo(string HostId, string Location, string Version);
-
-/// <summary>
-/// The probers whose WatchTargets stream is open on this instance. Connecting and disconnecting pulse the notifier, so
-/// "auto" targets move at once to another prober when theirs disconnects.
-/// </summary>
-internal sealed class ProberSet(ProbeChangeNotifier notifier)
-{
-    private readonly ProbeChangeNotifier _notifier = notifier;
-    private readonly ConcurrentDictionary<long, ProberInfo> _connected = new();
-    private long _nextId;
-
-    public IDisposable Register(ProberInfo prober)
-    {
-        var id = Interlocked.Increment(ref _nextId);
-        _connected[id] = prober;
-        _notifier.Pulse();
-        return new Registration(this, id);
-    }
-
-    /// <summary>Distinct host ids of the connected probers, ordered.</summary>
-    public IReadOnlyList<string> ConnectedHostIds() =>
-        _connected.Values.Select(p => p.HostId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-
-    public IReadOnlyList<ProberInfo> Connected() => _connected.Values.ToList();
-
-    private sealed class Registration(ProberSet set, long id) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0 && set._connected.TryRemove(id, out _))
-            {
-                set._notifier.Pulse();
-            }
-        }
-    }
-}
 
 /// <summary>Which targets a prober runs.</summary>
 internal static class ProbeAssignmentRules

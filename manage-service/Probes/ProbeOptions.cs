@@ -20,14 +20,13 @@ public sealed class ProbeOptions
     [RegularExpression("^/[A-Za-z0-9/_.-]*[^/]$")]
     public string RevisionKey { get; set; } = "/monitor/probes/revision";
 
-    /// <summary>etcd prefix under which each manage instance registers its connected probers (leased). The default is <c>/monitor/probes/probers</c>.</summary>
+    /// <summary>
+    /// etcd prefix under which each manage instance registers its connected probers (under its service-registry lease),
+    /// for "auto" assignment across instances. The default is <c>/monitor/probes/probers</c>.
+    /// </summary>
     [Required]
     [RegularExpression("^/[A-Za-z0-9/_.-]*[^/]$")]
     public string ProberPrefix { get; set; } = "/monitor/probes/probers";
-
-    /// <summary>TTL of the leases of prober registrations; a crashed manage instance's probers drop out after it. The default is 15 seconds.</summary>
-    [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
-    public TimeSpan ProberLeaseTtl { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>A watch stream recomputes its set at least this often even without a change notice. The default is 30 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

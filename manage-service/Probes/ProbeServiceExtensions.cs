@@ -26,6 +26,7 @@ internal static partial class ProbeServiceExtensions
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<ProbeChangeNotifier>();
         services.AddSingleton<ProberSet>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProberSet>());
         services.AddSingleton<ProbeTargetCache>();
         services.AddScoped<ProbeTargetStore>();
         services.AddScoped<ProbeStatusReader>();

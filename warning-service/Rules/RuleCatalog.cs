@@ -46,8 +46,9 @@ internal sealed class CompiledRule(long id, int version, RuleSpec spec)
 }
 
 /// <summary>The current rules and channels, reloaded from MySQL periodically and right after a local change.</summary>
-internal sealed class RuleCatalog(IDbContextFactory<WarningDbContext> dbFactory)
+internal sealed class RuleCatalog(IDbContextFactory<WarningDbContext> dbFactory) : IDisposable
 {
+    private readonly SemaphoreSlim _reloading = new(1, 1);
     private volatile IReadOnlyList<CompiledRule> _rules = [];
     private volatile IReadOnlyDictionary<string, ChannelEntity> _channels = new Dictionary<string, ChannelEntity>();
 
@@ -55,13 +56,27 @@ internal sealed class RuleCatalog(IDbContextFactory<WarningDbContext> dbFactory)
     public IReadOnlyDictionary<string, ChannelEntity> Channels => _channels;
     public bool Loaded { get; private set; }
 
+    /// <remarks>
+    /// Reloads run one at a time: otherwise a periodic reload that read the tables before a change committed could
+    /// finish after the reload that follows the change and put the old rules back until the next refresh.
+    /// </remarks>
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await db.Rules.AsNoTracking().Where(r => !r.Deleted).OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
-        var channels = await db.Channels.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
-        _rules = rows.Select(r => new CompiledRule(r.Id, r.CurrentVersion, RuleSpec.FromJson(r.SpecJson))).ToList();
-        _channels = channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
-        Loaded = true;
+        await _reloading.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            var rows = await db.Rules.AsNoTracking().Where(r => !r.Deleted).OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+            var channels = await db.Channels.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+            _rules = rows.Select(r => new CompiledRule(r.Id, r.CurrentVersion, RuleSpec.FromJson(r.SpecJson))).ToList();
+            _channels = channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
+            Loaded = true;
+        }
+        finally
+        {
+            _reloading.Release();
+        }
     }
+
+    public void Dispose() => _reloading.Dispose();
 }

@@ -20,6 +20,7 @@ public sealed class TargetsFixture : IAsyncLifetime
 
     public string Database { get; } = "monitor_test_" + Guid.NewGuid().ToString("N")[..12];
     public string RevisionKey { get; } = $"/monitor-test/{Guid.NewGuid():N}/probes/revision";
+    public string ProberPrefix { get; } = $"/monitor-test/{Guid.NewGuid():N}/probes/probers";
     public InfluxTestDatabase Influx { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
     public string GrpcUrlA { get; private set; } = "";
@@ -64,6 +65,7 @@ public sealed class TargetsFixture : IAsyncLifetime
             ["Etcd__Endpoints__0"] = StackEnvironment.Etcd,
             ["Etcd__LeaseTtl"] = "00:00:05",
             ["Probes__RevisionKey"] = RevisionKey,
+            ["Probes__ProberPrefix"] = ProberPrefix,
             ["Probes__ResyncInterval"] = "00:10:00",
         };
         var process = ServiceProcess.Start(name, Repo.Assembly("manage-service", "Monitor.ManageService"), env);

@@ -130,4 +130,36 @@ public sealed class TargetsWatchTests(TargetsFixture fx)
             await second.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task Watch_AutoAssignment_IsSharedAcrossManageInstances()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = NewName("lagx");
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var onA = new TargetWatch(fx.GrpcA, "autox-a-" + suffix);
+        var onB = new TargetWatch(fx.GrpcB, "autox-b-" + suffix);
+        try
+        {
+            await onA.NextMatchingAsync(_ => true, "the initial set arrives", ct);
+            await onB.NextMatchingAsync(_ => true, "the initial set arrives", ct);
+            // Each instance must see the other's prober (etcd) before the choice can agree.
+            using (var created = await fx.PostAsync(new { name, type = "kafka", config = new { bootstrapServers = "127.0.0.1:9092", groupId = "g-" + suffix } }, ct))
+            {
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            }
+            await Poll.UntilAsync(() => TargetWatch.Has(onA.Latest, name) ^ TargetWatch.Has(onB.Latest, name), TimeSpan.FromSeconds(15),
+                "exactly one prober, on either instance, runs the auto target", ct);
+            var holder = TargetWatch.Has(onA.Latest, name) ? onA : onB;
+            var standby = ReferenceEquals(holder, onA) ? onB : onA;
+
+            await holder.DisposeAsync();
+            await standby.NextMatchingAsync(s => TargetWatch.Has(s, name), "the auto target moves to the prober on the other instance", ct);
+        }
+        finally
+        {
+            await onA.DisposeAsync();
+            await onB.DisposeAsync();
+        }
+    }
 }
