@@ -49,6 +49,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         // Tests that are not about access control run without it; access tests pass Auth__Enabled=true.
         psi.Environment["Auth__Enabled"] = "false";
+        // Services do not feed their own figures into whatever report service they find; self-observability tests pass SelfMetrics__Enabled=true.
+        psi.Environment["SelfMetrics__Enabled"] = "false";
         foreach (var (key, value) in environment)
         {
             psi.Environment[key] = value;
