@@ -96,6 +96,14 @@ public sealed class ConsoleAccessTests(ConsoleFixture fx)
         }, HttpStatusCode.Created, ct);
         await page.GotoAsync("/channels?refresh=10s");
         await Expect(page.GetByTestId("channels-table").Locator("tr[data-channel='console-hook']")).ToContainTextAsync("sent", new() { Timeout = 60_000 });
+
+        // ... and the alert's page shows the delivery per channel.
+        await page.GotoAsync($"/alerts?host={ConsoleFixture.Web2}");
+        await page.GetByTestId("alerts-table").Locator("tr", new() { HasTextString = "channel delivery on web-2" }).Locator("a").First.ClickAsync();
+        var delivery = page.GetByTestId("deliveries").Locator("tbody tr").First;
+        await Expect(delivery).ToContainTextAsync("console-hook");
+        await Expect(delivery).ToContainTextAsync("sent");
+        await Expect(delivery).ToContainTextAsync("200");
         await page.Context.CloseAsync();
     }
 }

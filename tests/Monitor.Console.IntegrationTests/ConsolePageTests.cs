@@ -222,6 +222,24 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
     }
 
     [Fact]
+    public async Task HostDetail_AbsoluteRangeInTheUrl_ShowsOnlyThatWindow()
+    {
+        var page = await fx.NewPageAsync();
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(fx.Sender.BackfillEndMs);
+        string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        // Ten to five minutes before the live samples began: only the backfill's 15 s samples lie there (20 per series).
+        await page.GotoAsync($"/hosts/{ConsoleFixture.Web2}?from={Iso(now.AddMinutes(-10))}&to={Iso(now.AddMinutes(-5))}");
+        await Expect(page.GetByTestId("range")).ToHaveValueAsync("abs");
+        var chart = page.Locator("figure[data-chart='CPU busy %']");
+        await Expect(chart).Not.ToHaveAttributeAsync("data-rendered", "0");
+        var points = int.Parse(await chart.GetAttributeAsync("data-points") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(points, 19, 21);
+        await page.GetByTestId("range").SelectOptionAsync("15m");
+        await Expect(page).ToHaveURLAsync(new Regex($"/hosts/{ConsoleFixture.Web2}\\?range=15m$"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Theme_FollowsTheSystem_AndTheToggleIsRemembered()
     {
         var page = await fx.NewPageAsync(colorScheme: "dark");

@@ -34,6 +34,9 @@ public sealed class SampleSender : IAsyncDisposable
     /// <summary>Batches the report service acknowledged so far.</summary>
     public long Acked => Interlocked.Read(ref _acked);
 
+    /// <summary>The backfill covers [this − <see cref="BackfillMinutes"/> min, this), at 15 s steps; live samples follow.</summary>
+    public long BackfillEndMs { get; private set; }
+
     /// <summary>Completes when the backfill batches were acknowledged.</summary>
     public Task Backfilled => _backfilled.Task;
 
@@ -88,6 +91,7 @@ public sealed class SampleSender : IAsyncDisposable
                 if (!_backfilled.Task.IsCompleted)
                 {
                     var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+                    BackfillEndMs = now;
                     var batches = new List<SampleBatch>();
                     for (var ms = now - BackfillMinutes * 60_000L; ms < now - 1000; ms += 15_000)
                     {
