@@ -17,4 +17,10 @@ public sealed class DiagnosticsOptions
     /// removed afterwards). The default is the system temporary directory.
     /// </summary>
     public string? WorkDirectory { get; set; }
+
+    /// <summary>
+    /// Count HTTP requests and gRPC calls per route (the per-instance view and the <c>monitor.requests</c> instruments).
+    /// The default is <see langword="true"/>; <see langword="false"/> exists for the overhead benchmark.
+    /// </summary>
+    public bool RequestStatistics { get; set; } = true;
 }

@@ -1,5 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Options;
+using Monitor.Diagnostics.Admin;
 
 namespace Monitor.Diagnostics.Requests;
 
@@ -9,14 +11,20 @@ namespace Monitor.Diagnostics.Requests;
 /// call counts once, when it ends, with the whole stream's duration. Add it first so that it also sees calls the
 /// auth interceptor refuses.
 /// </summary>
-public sealed class RequestStatisticsInterceptor(RequestStatistics statistics) : Interceptor
+public sealed class RequestStatisticsInterceptor(RequestStatistics statistics, IOptions<DiagnosticsOptions> options) : Interceptor
 {
+    private readonly bool _enabled = options.Value.RequestStatistics;
+
     /// <inheritdoc />
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
         ArgumentNullException.ThrowIfNull(context);
+        if (!_enabled)
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
         var start = statistics.GetTimestamp();
         var status = StatusCode.Unknown;
         try
@@ -42,6 +50,10 @@ public sealed class RequestStatisticsInterceptor(RequestStatistics statistics) :
     {
         ArgumentNullException.ThrowIfNull(continuation);
         ArgumentNullException.ThrowIfNull(context);
+        if (!_enabled)
+        {
+            return await continuation(requestStream, context).ConfigureAwait(false);
+        }
         var start = statistics.GetTimestamp();
         var status = StatusCode.Unknown;
         try
@@ -67,6 +79,11 @@ public sealed class RequestStatisticsInterceptor(RequestStatistics statistics) :
     {
         ArgumentNullException.ThrowIfNull(continuation);
         ArgumentNullException.ThrowIfNull(context);
+        if (!_enabled)
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+            return;
+        }
         var start = statistics.GetTimestamp();
         var status = StatusCode.Unknown;
         try
@@ -91,6 +108,11 @@ public sealed class RequestStatisticsInterceptor(RequestStatistics statistics) :
     {
         ArgumentNullException.ThrowIfNull(continuation);
         ArgumentNullException.ThrowIfNull(context);
+        if (!_enabled)
+        {
+            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+            return;
+        }
         var start = statistics.GetTimestamp();
         var status = StatusCode.Unknown;
         try

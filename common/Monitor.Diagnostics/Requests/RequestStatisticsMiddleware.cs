@@ -1,6 +1,8 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Monitor.Diagnostics.Admin;
 
 namespace Monitor.Diagnostics.Requests;
 
@@ -9,8 +11,10 @@ namespace Monitor.Diagnostics.Requests;
 /// requests that match no endpoint are counted as <c>{method} (unmatched)</c>. gRPC calls are left to
 /// <see cref="RequestStatisticsInterceptor"/>, which sees their gRPC status. Must run after <c>UseRouting</c>.
 /// </summary>
-internal sealed class RequestStatisticsMiddleware(RequestDelegate next, RequestStatistics statistics)
+internal sealed class RequestStatisticsMiddleware(RequestDelegate next, RequestStatistics statistics, IOptions<DiagnosticsOptions> options)
 {
+    private readonly bool _enabled = options.Value.RequestStatistics;
+
     private static readonly HashSet<string> KnownMethods = new(StringComparer.Ordinal)
     {
         "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
@@ -19,7 +23,7 @@ internal sealed class RequestStatisticsMiddleware(RequestDelegate next, RequestS
     public async Task InvokeAsync(HttpContext context)
     {
         var endpoint = context.GetEndpoint();
-        if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null)
+        if (!_enabled || endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null)
         {
             await next(context).ConfigureAwait(false);
             return;

@@ -110,6 +110,25 @@ public sealed class RequestStatsAggregationTests(ManageFixture manage)
         Assert.Equal(1, latest.GetProperty("errors").GetInt64());
         Assert.DoesNotContain(rows.Keys, k => k.Item2.Contains("no-such-host", StringComparison.Ordinal) || k.Item2.Contains("stats-host", StringComparison.Ordinal));
 
+        // The pipeline health summary: this registry prefix holds only manage and analyze, so ingest, persistence and
+        // alerting are down, and the answer says so stage by stage.
+        var health = await GetJsonAsync(manageClient, "/api/v1/manage/pipeline/health", ct);
+        Assert.False(health.GetProperty("healthy").GetBoolean());
+        Assert.Equal(["ingest", "persistence", "alerting"], health.GetProperty("behind").EnumerateArray().Select(s => s.GetString()).ToArray());
+        var stages = health.GetProperty("stages").EnumerateArray().ToDictionary(s => s.GetProperty("stage").GetString()!);
+        Assert.Equal("down", stages["persistence"].GetProperty("status").GetString());
+        Assert.Equal(0, stages["persistence"].GetProperty("instances").GetInt32());
+        Assert.Contains("no live persistent instance", stages["persistence"].GetProperty("reasons")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal("ok", stages["query"].GetProperty("status").GetString());
+        Assert.Equal(1, stages["query"].GetProperty("instances").GetInt32());
+        Assert.Equal("ok", stages["manage"].GetProperty("status").GetString());
+        Assert.Contains(health.GetProperty("instances").EnumerateArray(), i => i.GetProperty("instance").GetString() == "stats-analyze-1" && i.GetProperty("ok").GetBoolean());
+
+        // Each instance serves its own pipeline figures (process figures at least).
+        var figures = await GetJsonAsync(analyzeClient, "/api/v1/analyze/instance/stats/pipeline", ct);
+        Assert.Equal("monitor.analyze.stats-analyze-1", figures.GetProperty("hostId").GetString());
+        Assert.Contains(figures.GetProperty("figures").EnumerateArray(), f => f.GetProperty("metric").GetString() == "monitor_process_working_set_bytes" && f.GetProperty("value").GetDouble() > 0);
+
         // A bad window is refused, naming the field.
         using var bad = await manageClient.GetAsync("/api/v1/manage/stats/requests?window=forever", ct);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);

@@ -28,7 +28,7 @@ public sealed class SelfMonitoringChaosTests
         await KafkaTopics.CreateAsync(deadLetters, 1, ct);
         var prefix = $"/monitor-test/{Guid.NewGuid():N}/services";
         var processes = new List<ServiceProcess>();
-        var fast = new Dictionary<string, string> { ["SelfMetrics__Interval"] = "00:00:01" };
+        var fast = new Dictionary<string, string> { ["SelfMetrics__Enabled"] = "true", ["SelfMetrics__Interval"] = "00:00:01" };
 
         await using var warning = await WarningHarness.StartAsync(settings: new Dictionary<string, string>(fast)
         {
