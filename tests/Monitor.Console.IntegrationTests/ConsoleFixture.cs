@@ -94,15 +94,30 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Kafka__Consumer__heartbeat.interval.ms"] = "1000",
         });
         var (analyzeGrpc, analyzeHttp) = (Url(), Url());
-        var analyze = Start("analyze", "analyze-service", "Monitor.AnalyzeService", new()
+        var (warningGrpc, warningHttp) = (Url(), Url());
+        await manage.WaitHealthyAsync(manageHttp + "/health/ready", TimeSpan.FromSeconds(120), ct);
+        _nginx = await ConsoleNginx.StartAsync(dist, HostPort(analyzeHttp), HostPort(manageHttp), HostPort(warningHttp), ct);
+        Api = new HttpClient(new HttpClientHandler { CookieContainer = _cookies }) { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+        await DetectAuthAndSignInAsync(ct);
+        TestContext.Current.SendDiagnosticMessage(AuthActive
+            ? "console tests: access control is on; signing in as the bootstrap admin"
+            : "console tests: this manage build has no login API (/auth/me is 404); the console is used without signing in");
+        // With access control on, analyze and warning call the manage service's gRPC API with a viewer API token.
+        var serviceToken = new Dictionary<string, string>();
+        if (AuthActive)
+        {
+            var created = await SendAsync(HttpMethod.Post, "/api/v1/manage/tokens", new { name = "console-tests-services", role = "viewer" }, HttpStatusCode.Created, ct);
+            serviceToken["Auth__ServiceToken"] = created.GetProperty("secret").GetString()!;
+        }
+
+        var analyze = Start("analyze", "analyze-service", "Monitor.AnalyzeService", new(serviceToken)
         {
             ["Service__GrpcUrl"] = analyzeGrpc,
             ["Service__HttpUrl"] = analyzeHttp,
             ["Manage__Address"] = manageGrpc,
             ["Retention__RollupInterval"] = "00:00:05",
         });
-        var (warningGrpc, warningHttp) = (Url(), Url());
-        var warning = Start("warning", "warning-service", "Monitor.WarningService", new()
+        var warning = Start("warning", "warning-service", "Monitor.WarningService", new(serviceToken)
         {
             ["Service__GrpcUrl"] = warningGrpc,
             ["Service__HttpUrl"] = warningHttp,
@@ -119,17 +134,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Kafka__Consumer__session.timeout.ms"] = "6000",
             ["Kafka__Consumer__heartbeat.interval.ms"] = "1000",
         });
-        foreach (var (p, http) in new[] { (manage, manageHttp), (report, reportHttp), (persistent, persistentHttp), (analyze, analyzeHttp), (warning, warningHttp) })
+        foreach (var (p, http) in new[] { (report, reportHttp), (persistent, persistentHttp), (analyze, analyzeHttp), (warning, warningHttp) })
         {
             await p.WaitHealthyAsync(http + "/health/ready", TimeSpan.FromSeconds(120), ct);
         }
-
-        _nginx = await ConsoleNginx.StartAsync(dist, HostPort(analyzeHttp), HostPort(manageHttp), HostPort(warningHttp), ct);
-        Api = new HttpClient(new HttpClientHandler { CookieContainer = _cookies }) { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
-        await DetectAuthAndSignInAsync(ct);
-        TestContext.Current.SendDiagnosticMessage(AuthActive
-            ? "console tests: access control is on; signing in as the bootstrap admin"
-            : "console tests: this manage build has no login API (/auth/me is 404); the console is used without signing in");
 
         foreach (var (host, location) in new[] { (Web1, "dc1"), (Web2, "dc2"), (Hot, "dc1"), (Editable, "dc2") })
         {
