@@ -1,5 +1,8 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Monitor.WarningService.Data;
+using Monitor.WarningService.Evaluation;
+using Monitor.WarningService.Notifications;
 using MySqlConnector;
 
 namespace Monitor.WarningService.Rules;
@@ -10,8 +13,18 @@ internal sealed record StoredRule(long Id, int Version, RuleSpec Spec, long Upda
 /// <summary>Outcome of a rule change: the stored rule, or validation errors (field → messages), or a status.</summary>
 internal sealed record RuleChange(StoredRule? Rule, Dictionary<string, string[]>? Errors = null, bool NotFound = false, bool Conflict = false);
 
-/// <summary>Creates, changes and deletes rules; every change writes a new immutable version row in the same transaction.</summary>
-internal sealed class RuleService(IDbContextFactory<WarningDbContext> dbFactory, RuleValidator validator, RuleCatalog catalog, TimeProvider timeProvider)
+/// <summary>
+/// Creates, changes and deletes rules; every change writes a new immutable version row in the same transaction.
+/// Deleting or disabling a rule ends its firing alerts in that transaction (resolved without a recovery value, with a
+/// resolve notice) and drops its (rule, host) states, so nothing stays firing for a rule that no longer evaluates.
+/// </summary>
+internal sealed class RuleService(
+    IDbContextFactory<WarningDbContext> dbFactory,
+    RuleValidator validator,
+    RuleCatalog catalog,
+    NotificationPlanner planner,
+    NotificationSignal signal,
+    TimeProvider timeProvider)
 {
     public async Task<List<StoredRule>> ListAsync(CancellationToken cancellationToken)
     {
@@ -88,6 +101,7 @@ internal sealed class RuleService(IDbContextFactory<WarningDbContext> dbFactory,
             return new RuleChange(null, NotFound: true);
         }
         var json = spec!.ToJson();
+        var ended = spec.Enabled ? 0 : await EndAlertsAsync(db, row.Id, now, cancellationToken).ConfigureAwait(false);
         row.Name = spec.Name;
         row.CurrentVersion++;
         row.SpecJson = json;
@@ -103,6 +117,10 @@ internal sealed class RuleService(IDbContextFactory<WarningDbContext> dbFactory,
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        if (ended > 0)
+        {
+            signal.Pulse();
+        }
         return new RuleChange(ToStored(row));
     }
 
@@ -121,9 +139,39 @@ internal sealed class RuleService(IDbContextFactory<WarningDbContext> dbFactory,
         row.UpdatedAtMs = now;
         db.RuleVersions.Add(new RuleVersionEntity { RuleId = row.Id, Version = row.CurrentVersion, SpecJson = row.SpecJson, Deleted = true, CreatedAtMs = now, ChangedBy = changedBy });
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        var ended = await EndAlertsAsync(db, row.Id, now, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        if (ended > 0)
+        {
+            signal.Pulse();
+        }
         return true;
+    }
+
+    /// <summary>Resolves the rule's firing alerts (queueing resolve notices) and removes its states; returns the notices queued.</summary>
+    private async Task<int> EndAlertsAsync(WarningDbContext db, long ruleId, long nowMs, CancellationToken cancellationToken)
+    {
+        var open = await db.Alerts.Where(a => a.RuleId == ruleId && a.State == Phases.Firing).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var queued = 0;
+        if (open.Count > 0)
+        {
+            var silences = await NotificationPlanner.ActiveSilencesAsync(db, nowMs, cancellationToken).ConfigureAwait(false);
+            foreach (var alert in open)
+            {
+                alert.State = Phases.Resolved;
+                alert.ResolvedAtMs = nowMs;
+                alert.ResolvedValue = null;
+            }
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var alert in open)
+            {
+                var channels = JsonSerializer.Deserialize<List<string>>(alert.ChannelsJson) ?? [];
+                queued += await planner.EnqueueAsync(db, alert, NotificationKinds.Resolved, channels, silences, nowMs, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        await db.AlertStates.Where(s => s.RuleId == ruleId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        return Math.Max(queued, open.Count);
     }
 
     private async Task<Dictionary<string, string[]>> ValidateAsync(RuleSpec? spec, CancellationToken cancellationToken)
