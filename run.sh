@@ -82,7 +82,8 @@ cmd_up() {
   "$ROOT/deploy/stack.sh" up
   set -a; source "$STATE/stack/endpoints.env"; set +a
   log "building Monitor ($CONFIGURATION)"
-  dotnet build "$ROOT/Monitor.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q
+  # Only what runs (Monitor.Run.slnf: services, agent, prober, nginx-sync): tests and benchmarks are test.sh's business.
+  dotnet build "$ROOT/Monitor.Run.slnf" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q
   log "console: npm ci + build when console/dist is missing or older than its sources"
   "$ROOT/console/scripts/ensure-deps.sh" --build
   prepare_access

@@ -64,4 +64,24 @@ public sealed class DeploymentFilesTests
             Assert.True(Directory.Exists(Path.Combine(Repo.Root, folder)), $"{unit}: {folder} does not exist");
         }
     }
+
+    [Fact]
+    public void RunSolutionFilter_CoversEveryRuntimeProject()
+    {
+        // Arrange: run.sh builds Monitor.Run.slnf, not the whole solution
+        var solution = File.ReadAllText(Path.Combine(Repo.Root, "Monitor.sln"));
+        var filter = File.ReadAllText(Path.Combine(Repo.Root, "Monitor.Run.slnf"));
+        static IEnumerable<string> Projects(string text) =>
+            Regex.Matches(text, @"""([^""]+\.csproj)""").Select(m => m.Groups[1].Value.Replace("\\\\", "/", StringComparison.Ordinal).Replace('\\', '/'));
+
+        // Assert: every project outside tests/ and benchmarks/ is in the filter (the Kafka mock is built by deploy/stack.sh), and every entry exists
+        var runtime = Projects(solution)
+            .Where(p => !p.StartsWith("tests/", StringComparison.Ordinal) && !p.StartsWith("benchmarks/", StringComparison.Ordinal) && !p.Contains("KafkaMock", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToList();
+        var filtered = Projects(filter).Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(runtime);
+        Assert.Equal(runtime, filtered);
+        Assert.All(filtered, p => Assert.True(File.Exists(Path.Combine(Repo.Root, p)), $"{p} in Monitor.Run.slnf does not exist"));
+        Assert.Contains("Monitor.Run.slnf", File.ReadAllText(Path.Combine(Repo.Root, "run.sh")), StringComparison.Ordinal);
+    }
 }
