@@ -61,6 +61,21 @@ public sealed record MonitorPrincipal(string Name, MonitorRole Role)
     /// <summary>For a per-host agent token, the only host id it may report for; null for a fleet token and non-agents.</summary>
     public string? HostId { get; init; }
 
+    /// <summary>
+    /// Records the principal on the request: <c>HttpContext.Items</c> (see <see cref="Of"/>) and <c>HttpContext.User</c>
+    /// (name and role claims, authentication type <c>Monitor</c>), so <c>User.Identity.Name</c> names the caller.
+    /// </summary>
+    public void AttachTo(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Items[typeof(MonitorPrincipal)] = this;
+        context.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+        [
+            new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Name, Name),
+            new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Role, Role.ToString()),
+        ], "Monitor"));
+    }
+
     /// <summary>The principal of the current HTTP or gRPC request, if any.</summary>
     public static MonitorPrincipal? Of(Microsoft.AspNetCore.Http.HttpContext context) =>
         context?.Items.TryGetValue(typeof(MonitorPrincipal), out var value) == true ? value as MonitorPrincipal : null;

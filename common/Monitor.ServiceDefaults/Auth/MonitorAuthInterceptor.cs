@@ -57,7 +57,7 @@ public sealed class MonitorAuthInterceptor(MonitorAuthorizer authorizer) : Inter
             case AuthDecision.Allowed:
                 if (principal is not null)
                 {
-                    http.Items[typeof(MonitorPrincipal)] = principal;
+                    principal.AttachTo(http);
                 }
                 return;
             case AuthDecision.Unauthenticated:

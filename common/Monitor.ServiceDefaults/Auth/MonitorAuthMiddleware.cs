@@ -26,7 +26,7 @@ internal sealed class MonitorAuthMiddleware(RequestDelegate next, MonitorAuthori
             case AuthDecision.Allowed:
                 if (principal is not null)
                 {
-                    context.Items[typeof(MonitorPrincipal)] = principal;
+                    principal.AttachTo(context);
                 }
                 await next(context).ConfigureAwait(false);
                 break;

@@ -35,6 +35,10 @@ public sealed class AccessFixture : IAsyncLifetime
     public string ReportGrpc { get; } = $"http://127.0.0.1:{Ports.Free()}";
     public string AnalyzeHttp { get; } = $"http://127.0.0.1:{Ports.Free()}";
     public string AnalyzeGrpc { get; } = $"http://127.0.0.1:{Ports.Free()}";
+    public string WarningHttp { get; } = $"http://127.0.0.1:{Ports.Free()}";
+    public string WarningGrpc { get; } = $"http://127.0.0.1:{Ports.Free()}";
+    public string WarningDatabase => "monitor_test_w" + _id;
+    public string WarningConnectionString => new MySqlConnectionStringBuilder(StackEnvironment.MariaDb) { Database = WarningDatabase }.ConnectionString;
 
     /// <summary>Every secret handed out in this fixture (passwords, tokens, session cookies): none may appear in a log or a listing.</summary>
     public List<string> Secrets { get; } = [];
@@ -87,7 +91,19 @@ public sealed class AccessFixture : IAsyncLifetime
             ["Manage__Address"] = ManageGrpc,
             ["Auth__ServiceToken"] = serviceToken,
         });
+        var warning = Start("access-warning", Repo.Assembly("warning-service", "Monitor.WarningService"), new()
+        {
+            ["Service__GrpcUrl"] = WarningGrpc,
+            ["Service__HttpUrl"] = WarningHttp,
+            ["ConnectionStrings__Warning"] = WarningConnectionString,
+            ["Influx__Url"] = StackEnvironment.Influx,
+            ["Manage__Address"] = ManageGrpc,
+            ["Warning__GroupId"] = "monitor-warning-access-" + _id,
+            ["Warning__LeaderKey"] = $"/monitor-test/{_id}/warning-leader",
+            ["Auth__ServiceToken"] = serviceToken,
+        });
         await report.WaitHealthyAsync(ReportHttp + "/health/ready", TimeSpan.FromSeconds(60), ct);
+        await warning.WaitHealthyAsync(WarningHttp + "/health/live", TimeSpan.FromSeconds(60), ct);
         await analyze.WaitHealthyAsync(AnalyzeHttp + "/health/live", TimeSpan.FromSeconds(60), ct);
     }
 
@@ -193,6 +209,8 @@ public sealed class AccessFixture : IAsyncLifetime
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = $"DROP DATABASE IF EXISTS `{Database}`";
+            await command.ExecuteNonQueryAsync();
+            command.CommandText = $"DROP DATABASE IF EXISTS `{WarningDatabase}`";
             await command.ExecuteNonQueryAsync();
         }
         catch (MySqlException)
