@@ -65,12 +65,13 @@ prepare_access() {
   local kind file args
   for kind in service agent; do
     file="$RUN/$kind-token"
-    [ -s "$file" ] && continue
+    # Fresh tokens on every start (the database may have been reset); kept while the services that use them run.
+    [ -s "$file" ] && alive manage Monitor.ManageService.dll && continue
     if [ "$kind" = service ]; then args=(create-token --name "local-services-$(date +%s)" --role viewer); else args=(create-agent-token --name "local-agent-$(date +%s)"); fi
     (cd "$(dirname "$manage_dll")" && env Logging__LogLevel__Default=Warning Auth__Enabled=true \
       Auth__BootstrapAdmin__Name=admin "Auth__BootstrapAdmin__Password=$(cat "$RUN/admin-password")" \
       dotnet "$manage_dll" "${args[@]}" 2>>"$RUN/logs/access-cli.log" | tail -n 1 >"$file.tmp") || die "access: ${args[0]} failed (log $RUN/logs/access-cli.log)"
-    [ -s "$file.tmp" ] || die "access: ${args[0]} printed no token (log $RUN/logs/access-cli.log)"
+    grep -Eq '^mona?_[A-Za-z0-9_-]{43}$' "$file.tmp" || die "access: ${args[0]} printed no token (log $RUN/logs/access-cli.log)"
     mv "$file.tmp" "$file"
     log "access: $kind token in $file"
   done
