@@ -91,6 +91,22 @@ public sealed class RequestStatisticsHostTests
     }
 
     [Fact]
+    public async Task SwitchedOff_CountsNothing()
+    {
+        await using var host = await SelfHost.StartAsync(token: null, extra: new Dictionary<string, string?> { ["Diagnostics:RequestStatistics"] = "false" });
+        var ct = TestContext.Current.CancellationToken;
+        using var http = new HttpClient { BaseAddress = new Uri(host.HttpUrl) };
+        using (var live = await http.GetAsync("/health/live", ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+        using var channel = GrpcChannel.ForAddress(host.GrpcUrl);
+        await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), cancellationToken: ct);
+        var json = JsonDocument.Parse(await http.GetStringAsync("/api/v1/selftest/instance/stats/requests", ct)).RootElement;
+        Assert.Empty(json.GetProperty("routes").EnumerateArray());
+    }
+
+    [Fact]
     public async Task PerInstanceView_RefusesABadWindow()
     {
         await using var host = await SelfHost.StartAsync(token: null);
