@@ -26,6 +26,7 @@ public sealed partial class SelfMetricsFeeder(
     private ulong _sequence = (ulong)timeProvider.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
     private int _next;
     private bool _warnedNoTarget;
+    private bool _failing;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -52,7 +53,16 @@ public sealed partial class SelfMetricsFeeder(
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException or InvalidOperationException or OperationCanceledException)
             {
-                Log.SendFailed(logger, ex.Message);
+                // Once per failure streak at Warning (e.g. access control on and no SelfMetrics:Token), then at Debug.
+                if (_failing)
+                {
+                    Log.SendStillFailing(logger, ex.Message);
+                }
+                else
+                {
+                    _failing = true;
+                    Log.SendFailed(logger, ex.Message);
+                }
             }
         }
     }
@@ -138,6 +148,7 @@ public sealed partial class SelfMetricsFeeder(
                 Log.Rejected(logger, ack.Rejections.Count, ack.Rejections[0].Reason, ack.Rejections[0].Detail);
             }
             _warnedNoTarget = false;
+            _failing = false;
         }
     }
 
@@ -161,8 +172,11 @@ public sealed partial class SelfMetricsFeeder(
             Message = "No report service found (SelfMetrics:ReportAddresses empty, none registered in etcd): self-metrics are not fed until one appears")]
         public static partial void NoTarget(ILogger logger);
 
-        [LoggerMessage(EventId = 9012, EventName = "SelfMetricsSendFailed", Level = LogLevel.Warning, Message = "Self-metrics batch not delivered: {Error}")]
+        [LoggerMessage(EventId = 9012, EventName = "SelfMetricsSendFailed", Level = LogLevel.Warning, Message = "Self-metrics batch not delivered: {Error} (logged again at Debug until one is delivered)")]
         public static partial void SendFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 9014, EventName = "SelfMetricsStillFailing", Level = LogLevel.Debug, Message = "Self-metrics batch not delivered (still): {Error}")]
+        public static partial void SendStillFailing(ILogger logger, string error);
 
         [LoggerMessage(EventId = 9013, EventName = "SelfMetricsRejected", Level = LogLevel.Warning,
             Message = "The report service rejected {Count} self-metric samples (first: {Reason}: {Detail})")]
