@@ -40,11 +40,14 @@ public sealed class RequestStatsAggregationTests(ManageFixture manage)
         await manageProcess.WaitHealthyAsync(manageHttp + "/health/ready", TimeSpan.FromSeconds(90), ct);
 
         var analyzeHttp = $"http://127.0.0.1:{Ports.Free()}";
+        var analyzeAdmin = $"http://127.0.0.1:{Ports.Free()}";
         await using var analyze = ServiceProcess.Start("analyze-stats", Repo.Assembly("analyze-service", "Monitor.AnalyzeService"), new Dictionary<string, string>
         {
             ["Service__GrpcUrl"] = $"http://127.0.0.1:{Ports.Free()}",
             ["Service__HttpUrl"] = analyzeHttp,
             ["Service__InstanceId"] = "stats-analyze-1",
+            ["Service__AdminUrl"] = analyzeAdmin,
+            ["Diagnostics__Token"] = "selfobs-admin-token",
             ["Influx__Url"] = StackEnvironment.Influx,
             ["Influx__Database"] = manage.Influx.Name,
             ["Manage__Address"] = manageGrpc,
@@ -128,6 +131,25 @@ public sealed class RequestStatsAggregationTests(ManageFixture manage)
         var figures = await GetJsonAsync(analyzeClient, "/api/v1/analyze/instance/stats/pipeline", ct);
         Assert.Equal("monitor.analyze.stats-analyze-1", figures.GetProperty("hostId").GetString());
         Assert.Contains(figures.GetProperty("figures").EnumerateArray(), f => f.GetProperty("metric").GetString() == "monitor_process_working_set_bytes" && f.GetProperty("value").GetDouble() > 0);
+
+        // The runtime diagnostics of the real service process: on its admin port with the token only.
+        using (var admin = new HttpClient { BaseAddress = new Uri(analyzeAdmin), Timeout = TimeSpan.FromSeconds(60) })
+        {
+            using (var anonymous = await admin.GetAsync("/diagnostics/gc", ct))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            }
+            admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "selfobs-admin-token");
+            var gc = await GetJsonAsync(admin, "/diagnostics/gc", ct);
+            Assert.True(gc.GetProperty("generations").GetArrayLength() >= 3);
+            var threads = await GetJsonAsync(admin, "/diagnostics/threads?frames=5", ct);
+            Assert.True(threads.GetProperty("threads").GetArrayLength() > 0);
+            using var onHttpPort = new HttpRequestMessage(HttpMethod.Get, "/diagnostics/gc");
+            onHttpPort.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "selfobs-admin-token");
+            using var notFound = await analyzeClient.SendAsync(onHttpPort, ct);
+            Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        }
+        Assert.DoesNotContain("selfobs-admin-token", analyze.Tail(200), StringComparison.Ordinal);
 
         // A bad window is refused, naming the field.
         using var bad = await manageClient.GetAsync("/api/v1/manage/stats/requests?window=forever", ct);
