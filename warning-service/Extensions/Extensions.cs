@@ -70,7 +70,6 @@ internal static class WarningServiceExtensions
         services.AddHostedService<MigrationService>();
         services.AddHostedService<RuleRefreshWorker>();
         services.AddHostedService<BuiltInRuleSeeder>();
-        services.AddHostedService<BuiltInRuleSeeder>();
         services.AddHostedService<EvaluationWorker>();
         services.AddHostedService<Monitor.WarningService.Probes.ProbeEvaluationWorker>();
         services.AddHostedService<Monitor.WarningService.Probes.ProbeRuleSeeder>();
