@@ -62,6 +62,8 @@ prepare_access() {
   local manage_dll="$ROOT/manage-service/bin/$CONFIGURATION/net10.0/Monitor.ManageService.dll"
   umask 077
   [ -s "$RUN/admin-password" ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/admin-password"; log "access: new admin password in $RUN/admin-password"; }
+  # The admin ports' diagnostics (docs/observability.md) take their own token.
+  [ -s "$RUN/diagnostics-token" ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/diagnostics-token"; log "diagnostics: token in $RUN/diagnostics-token"; }
   local kind file args
   for kind in service agent; do
     file="$RUN/$kind-token"
@@ -93,9 +95,11 @@ cmd_up() {
     IFS='|' read -r name folder asm grpc http <<<"$spec"
     dll="$ROOT/$folder/bin/$CONFIGURATION/net10.0/$asm.dll"
     if ! alive "$name" "$asm.dll"; then
-      for p in $grpc $http; do port_busy "$p" && die "$name: port 127.0.0.1:$p is already in use by another process"; done
+      for p in $grpc $http $((http + 1000)); do port_busy "$p" && die "$name: port 127.0.0.1:$p is already in use by another process"; done
     fi
-    env=("Service__InstanceId=$name" "Service__HttpUrl=http://127.0.0.1:$http")
+    env=("Service__InstanceId=$name" "Service__HttpUrl=http://127.0.0.1:$http" "Service__AdminUrl=http://127.0.0.1:$((http + 1000))")
+    # Admin-port diagnostics, and the self-metrics feed (pseudo-host monitor.<kind>.<instance>) with the fleet agent token.
+    env+=("Diagnostics__Token=$(cat "$RUN/diagnostics-token")" "SelfMetrics__Token=$(cat "$RUN/agent-token")")
     [ -n "$grpc" ] && env+=("Service__GrpcUrl=http://127.0.0.1:$grpc")
     # Access control on (docs/access.md); the original system's endpoints stay open for legacy agents and scripts.
     env+=("Auth__Enabled=true" "Auth__AllowAnonymousLegacy=true" "Auth__ManageUrl=http://127.0.0.1:8060")
@@ -124,6 +128,8 @@ Monitor is up.
   HTTP APIs (nginx)           : $MONITOR_TEST_NGINX_HTTP/api/v1/{analyze,manage,warning}/
   agent gRPC entry (nginx)    : $MONITOR_TEST_NGINX_GRPC  (-> report services registered in etcd; pool file $ndir/report_pool.conf)
   health                      : http://127.0.0.1:8100/health/ready  (each service: its HTTP port + /health/ready, /metrics)
+  pipeline health             : $MONITOR_TEST_NGINX_HTTP/api/v1/manage/pipeline/health   request statistics: /api/v1/manage/stats/requests
+  diagnostics (admin ports)   : http://127.0.0.1:9100/diagnostics/gc etc. (HTTP port + 1000, 127.0.0.1 only; Bearer token in $RUN/diagnostics-token)
   InfluxDB                    : $MONITOR_TEST_INFLUX   e.g.
       curl -s '$MONITOR_TEST_INFLUX/query?db=monitor' --data-urlencode "q=SELECT * FROM cpu_rate WHERE host_id='$host' ORDER BY time DESC LIMIT 5"
   etcd registry               : ETCDCTL_API=3 etcdctl --endpoints=$MONITOR_TEST_ETCD get --prefix /monitor/services/ --keys-only

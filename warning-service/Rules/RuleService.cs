@@ -54,7 +54,48 @@ internal sealed class RuleService(
         return rows.Select(v => new StoredRule(v.RuleId, v.Version, RuleSpec.FromJson(v.SpecJson), v.CreatedAtMs)).ToList();
     }
 
-    public async Task<RuleChange> CreateAsync(RuleSpec? spec, string changedBy, CancellationToken cancellationToken)
+    public Task<RuleChange> CreateAsync(RuleSpec? spec, string changedBy, CancellationToken cancellationToken) =>
+        RetryOnDeadlockAsync(() => CreateOnceAsync(spec, changedBy, cancellationToken));
+
+    public Task<RuleChange> UpdateAsync(long id, RuleSpec? spec, string changedBy, CancellationToken cancellationToken) =>
+        RetryOnDeadlockAsync(() => UpdateOnceAsync(id, spec, changedBy, cancellationToken));
+
+    public Task<bool> DeleteAsync(long id, string changedBy, CancellationToken cancellationToken) =>
+        RetryOnDeadlockAsync(() => DeleteOnceAsync(id, changedBy, cancellationToken));
+
+    /// <summary>
+    /// InnoDB picks a victim when two rule transactions lock the same index ranges in different orders (for example an
+    /// API change while the built-in rules are seeded at start-up). The victim's transaction was rolled back whole, so
+    /// running it again is safe; after three attempts the error surfaces.
+    /// </summary>
+    private static async Task<T> RetryOnDeadlockAsync<T>(Func<Task<T>> operation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await operation().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt < 3 && IsDeadlock(ex))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static bool IsDeadlock(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private async Task<RuleChange> CreateOnceAsync(RuleSpec? spec, string changedBy, CancellationToken cancellationToken)
     {
         var errors = await ValidateAsync(spec, cancellationToken).ConfigureAwait(false);
         if (errors.Count > 0)
@@ -85,7 +126,7 @@ internal sealed class RuleService(
         return new RuleChange(ToStored(row));
     }
 
-    public async Task<RuleChange> UpdateAsync(long id, RuleSpec? spec, string changedBy, CancellationToken cancellationToken)
+    private async Task<RuleChange> UpdateOnceAsync(long id, RuleSpec? spec, string changedBy, CancellationToken cancellationToken)
     {
         var errors = await ValidateAsync(spec, cancellationToken).ConfigureAwait(false);
         if (errors.Count > 0)
@@ -124,7 +165,7 @@ internal sealed class RuleService(
         return new RuleChange(ToStored(row));
     }
 
-    public async Task<bool> DeleteAsync(long id, string changedBy, CancellationToken cancellationToken)
+    private async Task<bool> DeleteOnceAsync(long id, string changedBy, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);

@@ -76,8 +76,8 @@ public sealed class RedisProbeTests(RedisFixture redis) : IClassFixture<RedisFix
         var (port, _) = await redis.StartServerAsync(password: "redis-test-pw");
 
         // Act
-        var right = await ProbeHarness.RunAsync("redis", $$"""{"host":"127.0.0.1","port":{{port}},"password":"redis-test-pw"}""", timeoutSeconds: 3);
-        var wrong = await ProbeHarness.RunAsync("redis", $$"""{"host":"127.0.0.1","port":{{port}},"password":"not-the-password"}""", timeoutSeconds: 3);
+        var right = await ProbeHarness.RunAsync("redis", $$"""{"host":"127.0.0.1","port":{{port}},"password":"redis-test-pw"}""", timeoutSeconds: 10);
+        var wrong = await ProbeHarness.RunAsync("redis", $$"""{"host":"127.0.0.1","port":{{port}},"password":"not-the-password"}""", timeoutSeconds: 10);
 
         // Assert
         Assert.True(right.Success, right.Describe());

@@ -120,7 +120,7 @@ public sealed class WarningChannelTests
     public async Task Grouping_SameRuleOnSeveralHostsWithinWindow_OneNotification()
     {
         // Arrange
-        await using var h = await WarningHarness.StartAsync(settings: new() { ["Warning__GroupWindow"] = "00:00:02" });
+        await using var h = await WarningHarness.StartAsync(settings: new() { ["Warning__GroupWindow"] = "00:00:05" });
         var ct = TestContext.Current.CancellationToken;
         await h.WebhookChannelAsync("hook", "/hook");
         await h.PostAsync("/api/v1/warning/rules", new
