@@ -31,6 +31,7 @@ internal sealed partial class ManageHostDirectory(
         var client = services.GetRequiredService<ManageService.ManageServiceClient>();
         while (!stoppingToken.IsCancellationRequested)
         {
+            var delay = options.Value.RefreshInterval;
             try
             {
                 var map = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -51,10 +52,12 @@ internal sealed partial class ManageHostDirectory(
             catch (RpcException ex) when (!stoppingToken.IsCancellationRequested)
             {
                 Log.RefreshFailed(logger, ex.StatusCode, ex.Status.Detail);
+                // e.g. at start-up, before manage has registered: try again soon rather than a whole refresh interval later.
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks, RetryDelay.Ticks));
             }
             try
             {
-                await Task.Delay(options.Value.RefreshInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -62,6 +65,8 @@ internal sealed partial class ManageHostDirectory(
             }
         }
     }
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
     private static partial class Log
     {
