@@ -74,28 +74,41 @@ internal sealed class AlertStore(IDbContextFactory<WarningDbContext> dbFactory, 
         {
             db.ChangeTracker.Clear();
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var open = await db.Alerts.Where(a => a.HostId == hostId && a.State == Phases.Firing).ToListAsync(cancellationToken).ConfigureAwait(false);
-            var queued = 0;
-            if (open.Count > 0)
-            {
-                var silences = await NotificationPlanner.ActiveSilencesAsync(db, nowMs, cancellationToken).ConfigureAwait(false);
-                foreach (var alert in open)
-                {
-                    alert.State = Phases.Resolved;
-                    alert.ResolvedAtMs = nowMs;
-                    alert.ResolvedValue = null;
-                }
-                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-                foreach (var alert in open)
-                {
-                    var channels = JsonSerializer.Deserialize<List<string>>(alert.ChannelsJson) ?? [];
-                    queued += await planner.EnqueueAsync(db, alert, NotificationKinds.Resolved, channels, silences, nowMs, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            var (ended, queued) = await EndFiringAsync(db, planner, a => a.HostId == hostId, nowMs, cancellationToken).ConfigureAwait(false);
             await db.AlertStates.Where(s => s.HostId == hostId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return (open.Count, queued);
+            return (ended, queued);
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Inside the caller's transaction: resolves the firing alerts matching <paramref name="filter"/> without a recovery
+    /// value (their host or rule was retired, nothing recovered) and queues a <c>resolved</c> notice to each alert's
+    /// channels. Returns the alerts ended and the notices queued.
+    /// </summary>
+    internal static async Task<(int Ended, int Queued)> EndFiringAsync(
+        WarningDbContext db, NotificationPlanner planner, System.Linq.Expressions.Expression<Func<AlertEntity, bool>> filter, long nowMs, CancellationToken cancellationToken)
+    {
+        var open = await db.Alerts.Where(filter).Where(a => a.State == Phases.Firing).ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (open.Count == 0)
+        {
+            return (0, 0);
+        }
+        var silences = await NotificationPlanner.ActiveSilencesAsync(db, nowMs, cancellationToken).ConfigureAwait(false);
+        foreach (var alert in open)
+        {
+            alert.State = Phases.Resolved;
+            alert.ResolvedAtMs = nowMs;
+            alert.ResolvedValue = null;
+        }
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        var queued = 0;
+        foreach (var alert in open)
+        {
+            var channels = JsonSerializer.Deserialize<List<string>>(alert.ChannelsJson) ?? [];
+            queued += await planner.EnqueueAsync(db, alert, NotificationKinds.Resolved, channels, silences, nowMs, cancellationToken).ConfigureAwait(false);
+        }
+        return (open.Count, queued);
     }
 
     public async Task<List<AlertStateEntity>> LoadElectedAsync(CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Monitor.WarningService.Data;
 using Monitor.WarningService.Evaluation;
@@ -190,29 +189,12 @@ internal sealed class RuleService(
         return true;
     }
 
-    /// <summary>Resolves the rule's firing alerts (queueing resolve notices) and removes its states; returns the notices queued.</summary>
+    /// <summary>Resolves the rule's firing alerts (queueing resolve notices) and removes its states; non-zero when something was ended.</summary>
     private async Task<int> EndAlertsAsync(WarningDbContext db, long ruleId, long nowMs, CancellationToken cancellationToken)
     {
-        var open = await db.Alerts.Where(a => a.RuleId == ruleId && a.State == Phases.Firing).ToListAsync(cancellationToken).ConfigureAwait(false);
-        var queued = 0;
-        if (open.Count > 0)
-        {
-            var silences = await NotificationPlanner.ActiveSilencesAsync(db, nowMs, cancellationToken).ConfigureAwait(false);
-            foreach (var alert in open)
-            {
-                alert.State = Phases.Resolved;
-                alert.ResolvedAtMs = nowMs;
-                alert.ResolvedValue = null;
-            }
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var alert in open)
-            {
-                var channels = JsonSerializer.Deserialize<List<string>>(alert.ChannelsJson) ?? [];
-                queued += await planner.EnqueueAsync(db, alert, NotificationKinds.Resolved, channels, silences, nowMs, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        var (ended, queued) = await AlertStore.EndFiringAsync(db, planner, a => a.RuleId == ruleId, nowMs, cancellationToken).ConfigureAwait(false);
         await db.AlertStates.Where(s => s.RuleId == ruleId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        return Math.Max(queued, open.Count);
+        return Math.Max(queued, ended);
     }
 
     private async Task<Dictionary<string, string[]>> ValidateAsync(RuleSpec? spec, CancellationToken cancellationToken)
