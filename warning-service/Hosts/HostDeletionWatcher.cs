@@ -1,4 +1,3 @@
-using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -39,8 +38,6 @@ internal sealed partial class HostDeletionWatcher(
             return;
         }
         var prefix = _options.HostDeletedEventPrefix.TrimEnd('/') + "/";
-        var key = ByteString.CopyFromUtf8(prefix);
-        var rangeEnd = ByteString.CopyFromUtf8(prefix[..^1] + (char)(prefix[^1] + 1));
         var attempt = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -48,43 +45,37 @@ internal sealed partial class HostDeletionWatcher(
             try
             {
                 using var channel = GrpcChannel.ForAddress(endpoint);
-                var range = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = key, RangeEnd = rangeEnd }, cancellationToken: stoppingToken).ConfigureAwait(false);
-                var added = deleted.Reset(range.Kvs.Select(kv => HostOf(prefix, kv.Key)).Where(h => h.Length > 0));
-                foreach (var host in added)
-                {
-                    await EndAsync(host, stoppingToken).ConfigureAwait(false);
-                }
-                using var call = new Watch.WatchClient(channel).Watch(cancellationToken: stoppingToken);
-                await call.RequestStream.WriteAsync(new WatchRequest
-                {
-                    CreateRequest = new WatchCreateRequest { Key = key, RangeEnd = rangeEnd, StartRevision = range.Header.Revision + 1 },
-                }, stoppingToken).ConfigureAwait(false);
-                Log.Watching(logger, prefix, endpoint, deleted.Count);
-                await foreach (var response in call.ResponseStream.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-                {
-                    if (response.Canceled)
+                await EtcdPrefixWatch.RunAsync(channel, prefix,
+                    async snapshot =>
                     {
-                        throw new InvalidOperationException($"etcd cancelled the watch: {response.CancelReason}");
-                    }
-                    foreach (var ev in response.Events)
-                    {
-                        var host = HostOf(prefix, ev.Kv.Key);
-                        if (host.Length == 0)
+                        var added = deleted.Reset(snapshot.Select(kv => HostOf(prefix, kv.Key)).Where(h => h.Length > 0));
+                        foreach (var host in added)
                         {
-                            continue;
-                        }
-                        if (ev.Type == Mvccpb.Event.Types.EventType.Put)
-                        {
-                            deleted.Add(host);
                             await EndAsync(host, stoppingToken).ConfigureAwait(false);
                         }
-                        else if (deleted.Remove(host))
+                        Log.Watching(logger, prefix, endpoint, deleted.Count);
+                    },
+                    async events =>
+                    {
+                        foreach (var ev in events)
                         {
-                            Log.HostBack(logger, host);
+                            var host = HostOf(prefix, ev.Kv.Key);
+                            if (host.Length == 0)
+                            {
+                                continue;
+                            }
+                            if (ev.Type == Mvccpb.Event.Types.EventType.Put)
+                            {
+                                deleted.Add(host);
+                                await EndAsync(host, stoppingToken).ConfigureAwait(false);
+                            }
+                            else if (deleted.Remove(host))
+                            {
+                                Log.HostBack(logger, host);
+                            }
                         }
-                    }
-                }
-                throw new InvalidOperationException("etcd ended the watch stream");
+                    },
+                    stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

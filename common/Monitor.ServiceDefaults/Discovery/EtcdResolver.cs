@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -89,8 +88,6 @@ public sealed partial class EtcdResolver : Resolver
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var prefix = $"{_options.Prefix}/{_kind}/";
-        var key = ByteString.CopyFromUtf8(prefix);
-        var rangeEnd = ByteString.CopyFromUtf8(prefix[..^1] + (char)(prefix[^1] + 1));
         var endpoints = _options.EffectiveEndpoints;
         var attempt = 0;
         while (!cancellationToken.IsCancellationRequested)
@@ -99,41 +96,34 @@ public sealed partial class EtcdResolver : Resolver
             try
             {
                 using var channel = GrpcChannel.ForAddress(endpoint);
-                var range = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = key, RangeEnd = rangeEnd }, cancellationToken: cancellationToken).ConfigureAwait(false);
-                _instances.Clear();
-                foreach (var kv in range.Kvs)
-                {
-                    Put(kv.Key.ToStringUtf8(), kv.Value);
-                }
-                Publish();
-                using var call = new Watch.WatchClient(channel).Watch(cancellationToken: cancellationToken);
-                await call.RequestStream.WriteAsync(new WatchRequest
-                {
-                    CreateRequest = new WatchCreateRequest { Key = key, RangeEnd = rangeEnd, StartRevision = range.Header.Revision + 1 },
-                }, cancellationToken).ConfigureAwait(false);
-                await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    if (response.Canceled)
+                await EtcdPrefixWatch.RunAsync(channel, prefix,
+                    snapshot =>
                     {
-                        throw new InvalidOperationException($"etcd cancelled the watch: {response.CancelReason}");
-                    }
-                    foreach (var ev in response.Events)
-                    {
-                        if (ev.Type == Mvccpb.Event.Types.EventType.Put)
+                        _instances.Clear();
+                        foreach (var kv in snapshot)
                         {
-                            Put(ev.Kv.Key.ToStringUtf8(), ev.Kv.Value);
+                            Put(kv.Key.ToStringUtf8(), kv.Value);
                         }
-                        else
-                        {
-                            _instances.Remove(ev.Kv.Key.ToStringUtf8());
-                        }
-                    }
-                    if (response.Events.Count > 0)
-                    {
                         Publish();
-                    }
-                }
-                throw new InvalidOperationException("etcd ended the watch stream");
+                        return ValueTask.CompletedTask;
+                    },
+                    events =>
+                    {
+                        foreach (var ev in events)
+                        {
+                            if (ev.Type == Mvccpb.Event.Types.EventType.Put)
+                            {
+                                Put(ev.Kv.Key.ToStringUtf8(), ev.Kv.Value);
+                            }
+                            else
+                            {
+                                _instances.Remove(ev.Kv.Key.ToStringUtf8());
+                            }
+                        }
+                        Publish();
+                        return ValueTask.CompletedTask;
+                    },
+                    cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
