@@ -87,6 +87,11 @@ for f in "$RESULTS"/*.xml; do
   done < <(grep -oE '<testsuite [^>]*>' "$f")
 done
 [ "$failed" -gt 0 ] && rc=1
+# Name the failed xUnit tests again here, where a truncated log still shows them.
+for f in "$RESULTS"/*.xml; do
+  [ -e "$f" ] || continue
+  grep -oE '<test [^>]*result="Fail"[^>]*>' "$f" | grep -oE ' name="[^"]*"' | sed -E 's/^ name="(.*)"$/FAILED: \1/' || true
+done
 log "tier '$TIER' finished in $(( $(date +%s) - T0 )) s; results in $RESULTS"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $rc
