@@ -89,26 +89,33 @@ internal sealed class AlertStore(IDbContextFactory<WarningDbContext> dbFactory, 
     internal static async Task<(int Ended, int Queued)> EndFiringAsync(
         WarningDbContext db, NotificationPlanner planner, System.Linq.Expressions.Expression<Func<AlertEntity, bool>> filter, long nowMs, CancellationToken cancellationToken)
     {
-        var open = await db.Alerts.Where(filter).Where(a => a.State == Phases.Firing).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var open = await db.Alerts.AsNoTracking().Where(filter).Where(a => a.State == Phases.Firing).ToListAsync(cancellationToken).ConfigureAwait(false);
         if (open.Count == 0)
         {
             return (0, 0);
         }
         var silences = await NotificationPlanner.ActiveSilencesAsync(db, nowMs, cancellationToken).ConfigureAwait(false);
+        var (ended, queued) = (0, 0);
         foreach (var alert in open)
         {
+            // Every instance may retire the same alert at once (each watches deletions): the conditional update is a
+            // current read under the row lock, so only the transaction that flips it queues the resolve notice.
+            var flipped = await db.Alerts.Where(a => a.Id == alert.Id && a.State == Phases.Firing).ExecuteUpdateAsync(u => u
+                .SetProperty(a => a.State, Phases.Resolved)
+                .SetProperty(a => a.ResolvedAtMs, nowMs)
+                .SetProperty(a => a.ResolvedValue, (double?)null), cancellationToken).ConfigureAwait(false);
+            if (flipped == 0)
+            {
+                continue;
+            }
             alert.State = Phases.Resolved;
             alert.ResolvedAtMs = nowMs;
             alert.ResolvedValue = null;
-        }
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        var queued = 0;
-        foreach (var alert in open)
-        {
+            ended++;
             var channels = JsonSerializer.Deserialize<List<string>>(alert.ChannelsJson) ?? [];
             queued += await planner.EnqueueAsync(db, alert, NotificationKinds.Resolved, channels, silences, nowMs, cancellationToken).ConfigureAwait(false);
         }
-        return (open.Count, queued);
+        return (ended, queued);
     }
 
     public async Task<List<AlertStateEntity>> LoadElectedAsync(CancellationToken cancellationToken)

@@ -63,6 +63,59 @@ internal sealed class ProbeAlertStore(
         }).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A point before a read of the target list: the newest alert id and the time. What
+    /// <see cref="EndRetiredTargetsAsync"/> retires must be older, so a target created after the read is left alone.
+    /// </summary>
+    public async Task<(long MaxAlertId, long AtMs)> WatermarkAsync(CancellationToken cancellationToken)
+    {
+        var atMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var max = await db.Alerts.MaxAsync(a => (long?)a.Id, cancellationToken).ConfigureAwait(false) ?? 0;
+        return (max, atMs);
+    }
+
+    /// <summary>
+    /// Ends what belongs to targets that are no longer live (deleted, or paused) according to a target list read after
+    /// <paramref name="watermark"/>: their firing probe alerts become resolved without a recovery value (the target was
+    /// retired, it did not recover) with a <c>resolved</c> notice, and their (rule, host, target) states are removed.
+    /// Only alerts and states older than the watermark are considered. Idempotent, and safe when every instance runs
+    /// it. Returns the targets retired, alerts ended and notices queued.
+    /// </summary>
+    public async Task<(List<string> Targets, int Ended, int Queued)> EndRetiredTargetsAsync(
+        IReadOnlySet<string> live, (long MaxAlertId, long AtMs) watermark, CancellationToken cancellationToken)
+    {
+        var (maxId, readAtMs) = watermark;
+        var nowMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var firing = await db.Alerts.AsNoTracking().Where(a => a.State == Phases.Firing && a.Target != null && a.Id <= maxId)
+            .Select(a => a.Target!).Distinct().ToListAsync(cancellationToken).ConfigureAwait(false);
+        var stated = await db.ProbeAlertStates.AsNoTracking().Where(s => s.UpdatedAtMs < readAtMs)
+            .Select(s => s.Target).Distinct().ToListAsync(cancellationToken).ConfigureAwait(false);
+        var retired = firing.Concat(stated).Where(t => !live.Contains(t)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (retired.Count == 0)
+        {
+            return ([], 0, 0);
+        }
+        var strategy = db.Database.CreateExecutionStrategy();
+        var (ended, queued) = await strategy.ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var (ended, queued) = (0, 0);
+            foreach (var target in retired)
+            {
+                var (e, q) = await AlertStore.EndFiringAsync(db, planner, a => a.Target == target && a.Id <= maxId, nowMs, cancellationToken).ConfigureAwait(false);
+                await db.ProbeAlertStates.Where(s => s.Target == target && s.UpdatedAtMs < readAtMs).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                ended += e;
+                queued += q;
+            }
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return (ended, queued);
+        }).ConfigureAwait(false);
+        return (retired, ended, queued);
+    }
+
     /// <summary>The channels a probe alert goes to: the rule's, plus the target's when the rule says so.</summary>
     internal List<string> ChannelsFor(RuleSpec spec, string target)
     {
@@ -116,9 +169,9 @@ internal sealed class ProbeAlertStore(
         else if (e.Kind == TransitionKind.Resolved)
         {
             alert = state.AlertId is { } id ? await db.Alerts.FindAsync([id], cancellationToken).ConfigureAwait(false) : null;
-            if (alert is null)
+            if (alert is not { State: Phases.Firing })
             {
-                return 0;
+                return 0; // gone, or already ended because its target was retired: no second resolve notice
             }
             alert.State = Phases.Resolved;
             alert.ResolvedAtMs = e.SampleMs;

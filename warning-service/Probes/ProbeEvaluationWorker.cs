@@ -24,6 +24,7 @@ internal sealed partial class ProbeEvaluationWorker(
     IOptions<ServiceOptions> serviceOptions,
     RuleCatalog catalog,
     ProbeAlertStore store,
+    ProbeTargetDirectory targets,
     [FromKeyedServices(ResiliencePipelines.StatePersist)] ResiliencePipeline persistPipeline,
     NotificationSignal signal,
     IHostLocationResolver locations,
@@ -35,6 +36,7 @@ internal sealed partial class ProbeEvaluationWorker(
     private readonly ProbeEvaluator _evaluator = new(locations);
     private readonly List<ProbeStateEvent> _events = [];
     private readonly Dictionary<TopicPartition, long> _uncommitted = [];
+    private RetiredTargets _retired = RetiredTargets.None;
     private int _pendingMessages;
     private long _firstPendingTimestamp;
     private CancellationToken _stoppingToken;
@@ -137,7 +139,14 @@ internal sealed partial class ProbeEvaluationWorker(
                 (store, batch.HostId), cancellationToken).ConfigureAwait(false);
             _evaluator.Install(rows, [batch.HostId]);
         }
-        _evaluator.Evaluate(batch, result.Partition.Value, catalog.Rules, _events);
+        if (!ReferenceEquals(targets.Retired, _retired))
+        {
+            // Their alerts were ended and their states deleted in MySQL: forget them here too, so a late result
+            // neither resolves the ended alert again nor keeps a stale firing state that would never fire anew.
+            _retired = targets.Retired;
+            _evaluator.Drop(_retired);
+        }
+        _evaluator.Evaluate(batch, result.Partition.Value, catalog.Rules, _events, _retired);
     }
 
     private async Task FlushAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)

@@ -69,19 +69,32 @@ internal sealed class ProbeEvaluator(IHostLocationResolver locations)
         _loadedPartitions.Clear();
     }
 
+    /// <summary>Forgets the state of retired targets (their rows were deleted in MySQL).</summary>
+    public void Drop(RetiredTargets retired)
+    {
+        if (retired.Names.Count == 0)
+        {
+            return;
+        }
+        foreach (var key in _entries.Keys.Where(k => retired.Contains(k.Target)).ToList())
+        {
+            _entries.Remove(key);
+        }
+    }
+
     public List<ProbeStateEntry> DirtyEntries() => _entries.Values.Where(e => e.Dirty).ToList();
 
     /// <summary>True when the batch carries at least one probe result.</summary>
     public static bool HasProbeSamples(SampleBatch batch) => batch.Samples.Any(s => s.Metric == ProbeRules.Metric);
 
     /// <summary>Evaluates one batch; returns how many (rule, host, target) evaluations ran.</summary>
-    public int Evaluate(SampleBatch batch, int partition, IReadOnlyList<CompiledRule> rules, List<ProbeStateEvent> events)
+    public int Evaluate(SampleBatch batch, int partition, IReadOnlyList<CompiledRule> rules, List<ProbeStateEvent> events, RetiredTargets? retired = null)
     {
         _probeSamples.Clear();
         foreach (var sample in batch.Samples)
         {
             if (sample.Metric == ProbeRules.Metric && double.IsFinite(sample.Value)
-                && sample.Labels.TryGetValue(ProbeRules.TargetLabel, out var target) && target.Length > 0)
+                && sample.Labels.TryGetValue(ProbeRules.TargetLabel, out var target) && target.Length > 0 && retired?.Contains(target) != true)
             {
                 _probeSamples.Add(sample);
             }
