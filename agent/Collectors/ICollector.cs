@@ -5,7 +5,7 @@ namespace Monitor.Agent.Collectors;
 /// <summary>
 /// One independent part of a snapshot (cpu, memory, disks, ...). <see cref="Collect"/> runs on a
 /// pool thread; it may keep state between calls (previous counters for rates) because the
-/// <see cref="HostCollector"/> never runs two calls of one collector at once.
+/// <c>HostCollector</c> never runs two calls of one collector at once.
 /// </summary>
 internal interface ICollector
 {
@@ -32,7 +32,9 @@ internal sealed class SampleWriter(IReadOnlyDictionary<string, string> staticLab
 
     public void Add(string metric, double value) => Add(metric, value, null, null);
 
-    public void Add(string metric, double value, string? labelKey, string? labelValue)
+    public void Add(string metric, double value, string? labelKey, string? labelValue) => Add(metric, value, labelKey, labelValue, null, null);
+
+    public void Add(string metric, double value, string? labelKey, string? labelValue, string? label2Key, string? label2Value)
     {
         // The report service rejects non-finite values; a NaN here is a parser bug, not data.
         if (!double.IsFinite(value))
@@ -47,6 +49,10 @@ internal sealed class SampleWriter(IReadOnlyDictionary<string, string> staticLab
         if (labelKey is not null && !string.IsNullOrEmpty(labelValue))
         {
             sample.Labels[labelKey] = labelValue;
+        }
+        if (label2Key is not null && !string.IsNullOrEmpty(label2Value))
+        {
+            sample.Labels[label2Key] = label2Value;
         }
         Samples.Add(sample);
     }

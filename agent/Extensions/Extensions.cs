@@ -74,6 +74,7 @@ internal static class AgentExtensions
             new NetworkCollector(fs, time, o.ExcludeInterfaces),
             new TcpCollector(fs, time, o.TcpStatesMinInterval),
             new AgentCollector(sp.GetRequiredService<AgentStatus>()),
+            new RuntimeCollector(RuntimeCollector.AgentComponent, time),
         ];
         return all.Where(c => !o.DisabledCollectors.Contains(c.Name, StringComparer.Ordinal)).ToList();
     }

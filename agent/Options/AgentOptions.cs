@@ -102,7 +102,8 @@ public sealed class AgentOptions
 
     /// <summary>
     /// Collectors not run, by name: <c>cpu</c>, <c>memory</c>, <c>system</c>, <c>disk_usage</c>,
-    /// <c>disk_io</c>, <c>network</c>, <c>tcp</c>, <c>agent</c>. The default is none.
+    /// <c>disk_io</c>, <c>network</c>, <c>tcp</c>, <c>agent</c>, <c>runtime</c> (the agent's own GC, thread-pool, CPU,
+    /// working-set and exception figures). The default is none.
     /// </summary>
     public List<string> DisabledCollectors { get; set; } = [];
 
@@ -235,9 +236,9 @@ internal sealed class AgentOptionsCustomValidator : IValidateOptions<AgentOption
         }
         foreach (var collector in options.DisabledCollectors)
         {
-            if (collector is not ("cpu" or "memory" or "system" or "disk_usage" or "disk_io" or "network" or "tcp" or "agent"))
+            if (collector is not ("cpu" or "memory" or "system" or "disk_usage" or "disk_io" or "network" or "tcp" or "agent" or "runtime"))
             {
-                failures.Add($"Agent:DisabledCollectors: unknown collector '{collector}' (cpu, memory, system, disk_usage, disk_io, network, tcp, agent).");
+                failures.Add($"Agent:DisabledCollectors: unknown collector '{collector}' (cpu, memory, system, disk_usage, disk_io, network, tcp, agent, runtime).");
             }
         }
         if (options.Labels.Count > MaxStaticLabels)
@@ -250,7 +251,7 @@ internal sealed class AgentOptionsCustomValidator : IValidateOptions<AgentOption
             {
                 failures.Add($"Agent:Labels:{key} is not a valid label key ([A-Za-z_][A-Za-z0-9_]*, not host_id).");
             }
-            else if (key is "cpu" or "mount" or "device" or "iface" or "state" or "collector")
+            else if (key is "cpu" or "mount" or "device" or "iface" or "state" or "collector" or "component" or "generation")
             {
                 failures.Add($"Agent:Labels:{key} collides with a label the collectors set.");
             }

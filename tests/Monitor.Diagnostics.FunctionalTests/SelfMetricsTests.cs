@@ -56,6 +56,50 @@ public sealed class SelfMetricsCollectorTests
         Assert.Same(second, collector.Latest);
     }
 
+    [Fact]
+    public void Tick_IncludesTheRuntimeFigures_CountersAsIncreasesWithTotals()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero));
+        using var collector = new SelfMetricsCollector(time);
+        time.Advance(TimeSpan.FromSeconds(15));
+        var first = collector.Tick("report", "r1");
+        try
+        {
+            throw new InvalidOperationException("counted");
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        time.Advance(TimeSpan.FromSeconds(15));
+
+        // Act
+        var second = collector.Tick("report", "r1");
+
+        // Assert: the same names and meaning as the agent's and prober's runtime samples (RuntimeFigures).
+        string[] gauges = ["monitor_process_cpu_percent", "monitor_process_working_set_bytes", "monitor_process_uptime_seconds", "monitor_gc_heap_bytes",
+            "monitor_gc_committed_bytes", "monitor_gc_fragmentation_bytes", "monitor_threadpool_threads", "monitor_threadpool_queue_length"];
+        string[] counters = ["monitor_process_cpu_seconds", "monitor_gc_allocated_bytes", "monitor_gc_pause_seconds", "monitor_threadpool_completed_items",
+            "monitor_lock_contentions", "monitor_exceptions"];
+        foreach (var metric in gauges)
+        {
+            Assert.Equal("gauge", Assert.Single(second.Figures, x => x.Metric == metric).Type);
+        }
+        foreach (var metric in counters)
+        {
+            var now = Assert.Single(second.Figures, x => x.Metric == metric);
+            var before = Assert.Single(first.Figures, x => x.Metric == metric);
+            Assert.Equal("counter", now.Type);
+            Assert.Equal(now.Total - before.Total, now.Value, 5);
+        }
+        Assert.Equal(["gen0", "gen1", "gen2"], second.Figures.Where(x => x.Metric == "monitor_gc_collections").Select(x => x.Labels["generation"]).Order());
+        Assert.Equal(30, Assert.Single(second.Figures, x => x.Metric == "monitor_process_uptime_seconds").Value);
+        Assert.True(Assert.Single(second.Figures, x => x.Metric == "monitor_exceptions").Value >= 1);
+        Assert.True(Assert.Single(second.Figures, x => x.Metric == "monitor_process_working_set_bytes").Value > 0);
+        // Counters carry no _sum figure (only labelled gauges do).
+        Assert.DoesNotContain(second.Figures, x => x.Metric == "monitor_gc_collections_sum");
+    }
+
     [Theory]
     [InlineData("monitor.persistence.write.failures", "monitor_persistence_write_failures")]
     [InlineData("Monitor.X-y", "monitor_x_y")]

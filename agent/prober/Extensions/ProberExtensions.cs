@@ -16,7 +16,7 @@ internal static class ProberExtensions
     /// <summary>
     /// The prober's wiring: the agent's configuration sources and logging, the agent's sending path
     /// (spool, ack ledger, etcd discovery, report sender; settings under <c>Agent</c>), and the
-    /// probe scheduler fed by the target store.
+    /// probe scheduler fed by the target store; the prober's own spool and runtime figures every <c>Agent:Interval</c>.
     /// </summary>
     public static IHostApplicationBuilder AddProber(this IHostApplicationBuilder builder, string[] args)
     {
@@ -60,6 +60,7 @@ internal static class ProberExtensions
         services.AddHostedService<ReportSender>();
         services.AddHostedService<ManageTargetSource>();
         services.AddHostedService<ProbeScheduler>();
+        services.AddHostedService<SelfFiguresWorker>();
         return builder;
     }
 }

@@ -33,6 +33,19 @@ internal sealed class ResultEmitter(Spool spool, IOptions<AgentOptions> options,
         return batch;
     }
 
+    /// <summary>Spools the prober's own figures (spool, runtime) as one batch of the prober's host.</summary>
+    public SampleBatch EmitSelf(IEnumerable<Sample> samples)
+    {
+        var batch = new SampleBatch { HostId = _hostId, AgentVersion = "monitor-prober/" + Version };
+        batch.Samples.AddRange(samples);
+        lock (_lock)
+        {
+            batch.Sequence = spool.NextSequence();
+            spool.Append(batch);
+        }
+        return batch;
+    }
+
     internal static List<Sample> ToSamples(TargetDefinition target, ProbeResult result, long timestampUnixMs)
     {
         var samples = new List<Sample>(result.Metrics.Count + 2);

@@ -29,9 +29,9 @@ public sealed record SelfFiguresSnapshot(string Kind, string Instance, string Ho
 /// <see cref="MeterListener"/>: counters and up-down counters are summed, observable instruments are read at each
 /// <see cref="Tick"/>, histograms keep count and sum. Each tick turns them into <see cref="SelfFigure"/>s (counter
 /// increases since the previous tick), which <see cref="SelfMetricsFeeder"/> sends as samples of the pseudo-host
-/// <c>monitor.{kind}.{instance}</c> and the per-instance pipeline view serves, together with a few process figures
-/// (<c>monitor_process_cpu_percent</c>, working set, uptime, GC heap, thread-pool queue and threads), so every
-/// instance reports something even before its own meters were first used. Series are bounded by <see cref="MaxSeries"/>.
+/// <c>monitor.{kind}.{instance}</c> and the per-instance pipeline view serves, together with the runtime figures of
+/// <see cref="RuntimeFigures"/> (CPU, working set, uptime, GC, thread pool, lock contention, exceptions; the agents report
+/// the same ones), so every instance reports something even before its own meters were first used. Series are bounded by <see cref="MaxSeries"/>.
 /// </summary>
 public sealed class SelfMetricsCollector : IDisposable
 {
@@ -42,16 +42,16 @@ public sealed class SelfMetricsCollector : IDisposable
     private readonly ConcurrentDictionary<SeriesKey, Series> _series = new();
     private readonly TimeProvider _timeProvider;
     private readonly Lock _tickLock = new();
-    private readonly DateTimeOffset _startedAt;
+    private readonly RuntimeFigures _runtime;
     private DateTimeOffset _lastTick;
-    private TimeSpan? _lastCpu;
     private SelfFiguresSnapshot? _latest;
 
     /// <summary>Starts listening.</summary>
     public SelfMetricsCollector(TimeProvider timeProvider)
     {
         _timeProvider = timeProvider;
-        _lastTick = _startedAt = timeProvider.GetUtcNow();
+        _lastTick = timeProvider.GetUtcNow();
+        _runtime = new RuntimeFigures(timeProvider);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             var meter = instrument.Meter.Name;
@@ -91,7 +91,7 @@ public sealed class SelfMetricsCollector : IDisposable
             {
                 s.AppendFigures(key, figures);
             }
-            AddProcessFigures(figures, interval);
+            AddProcessFigures(figures);
             // A labelled gauge (e.g. lag per partition) also gets its sum, so one rule can watch the whole.
             figures.AddRange(figures.Where(f => f.Type == "gauge" && f.Labels.Count > 0).GroupBy(f => f.Metric, StringComparer.Ordinal).Select(g =>
             {
@@ -104,19 +104,14 @@ public sealed class SelfMetricsCollector : IDisposable
         }
     }
 
-    private void AddProcessFigures(List<SelfFigure> figures, double interval)
+    private void AddProcessFigures(List<SelfFigure> figures)
     {
         var none = new Dictionary<string, string>();
-        void Gauge(string metric, double value) => figures.Add(new SelfFigure(metric, "gauge", none, Math.Round(value, 3), Math.Round(value, 3)));
-        var cpu = Environment.CpuUsage.TotalTime;
-        var cpuPercent = _lastCpu is { } last ? (cpu - last).TotalSeconds / interval / Environment.ProcessorCount * 100 : 0;
-        _lastCpu = cpu;
-        Gauge("monitor_process_cpu_percent", Math.Max(0, cpuPercent));
-        Gauge("monitor_process_working_set_bytes", Environment.WorkingSet);
-        Gauge("monitor_process_uptime_seconds", (_timeProvider.GetUtcNow() - _startedAt).TotalSeconds);
-        Gauge("monitor_gc_heap_bytes", GC.GetGCMemoryInfo().HeapSizeBytes);
-        Gauge("monitor_threadpool_queue_length", ThreadPool.PendingWorkItemCount);
-        Gauge("monitor_threadpool_threads", ThreadPool.ThreadCount);
+        foreach (var f in _runtime.Read())
+        {
+            var labels = f.LabelKey is null ? none : new Dictionary<string, string> { [f.LabelKey] = f.LabelValue ?? "" };
+            figures.Add(new SelfFigure(f.Metric, f.IsCounter ? "counter" : "gauge", labels, f.Value, f.Total));
+        }
     }
 
     /// <summary>The pseudo-host of a service instance: <c>monitor.{kind}.{instance}</c>.</summary>
