@@ -70,20 +70,7 @@ public sealed class AccessDbContext(DbContextOptions<AccessDbContext> options) :
             b.HasIndex(s => s.UserId).HasDatabaseName("ix_access_sessions_user_id");
         });
 
-        modelBuilder.Entity<AuditEntity>(b =>
-        {
-            b.ToTable("access_audit");
-            b.HasKey(a => a.Id);
-            b.Property(a => a.Id).HasColumnName("id");
-            b.Property(a => a.At).HasColumnName("at").HasColumnType("datetime(6)").HasConversion(utc);
-            b.Property(a => a.Actor).HasColumnName("actor").HasMaxLength(NameMaxLength).IsRequired();
-            b.Property(a => a.Action).HasColumnName("action").HasMaxLength(32).IsRequired();
-            b.Property(a => a.EntityType).HasColumnName("entity_type").HasMaxLength(32).IsRequired();
-            b.Property(a => a.EntityId).HasColumnName("entity_id").HasMaxLength(256).IsRequired();
-            b.Property(a => a.Before).HasColumnName("before_json").HasColumnType("text");
-            b.Property(a => a.After).HasColumnName("after_json").HasColumnType("text");
-            b.HasIndex(a => a.At).HasDatabaseName("ix_access_audit_at");
-        });
+        AuditModel.Map(modelBuilder, excludeFromMigrations: false);
     }
 }
 

@@ -26,6 +26,9 @@ internal static partial class AccessExtensions
                 my => my.MigrationsHistoryTable(AccessDbContext.MigrationsHistoryTable));
         });
         services.AddScoped<AccessStore>();
+        // Host and probe-target stores take the audit actor from the request they serve.
+        services.AddHttpContextAccessor();
+        services.AddSingleton<AuditTrail>();
         services.AddSingleton<LoginThrottle>();
         // The manage service is the source of truth: it checks credentials against its database, not over HTTP.
         services.Replace(ServiceDescriptor.Singleton<ICredentialValidator, AccessCredentialValidator>());

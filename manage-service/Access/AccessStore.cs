@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Monitor.ManageService.Data;
@@ -19,6 +17,7 @@ internal sealed partial class AccessStore(
     AccessDbContext db,
     IOptions<AccessOptions> options,
     AuthRevocationPublisher revocations,
+    AuditTrail audit,
     TimeProvider timeProvider,
     ILogger<AccessStore> logger)
 {
@@ -150,10 +149,13 @@ internal sealed partial class AccessStore(
             CreatedAt = Now,
             ExpiresAt = expiresAt?.ToUniversalTime(),
         };
+        // The audit row names the token's id, known after the insert: one transaction keeps token and row together.
+        await using var tx = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
         db.Tokens.Add(token);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         AddAudit(actor, "create", "token", token.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), null, TokenAudit(token));
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
         Log.TokenCreated(logger, token.Id, token.Name, token.Kind, token.Role, actor);
         return (token, secret);
     }
@@ -250,16 +252,7 @@ internal sealed partial class AccessStore(
     }
 
     private void AddAudit(string actor, string action, string entityType, string entityId, object? before, object? after) =>
-        db.Audit.Add(new AuditEntity
-        {
-            At = Now,
-            Actor = actor,
-            Action = action,
-            EntityType = entityType,
-            EntityId = entityId,
-            Before = before is null ? null : JsonSerializer.Serialize(before, before.GetType(), AccessJsonContext.Default),
-            After = after is null ? null : JsonSerializer.Serialize(after, after.GetType(), AccessJsonContext.Default),
-        });
+        db.Audit.Add(audit.Entry(actor, action, entityType, entityId, before, after));
 
     private static UserAuditView UserAudit(UserEntity u) => new(u.Name, u.Role, u.Enabled, PasswordChanged: null);
 
@@ -296,14 +289,3 @@ internal sealed partial class AccessStore(
         public static partial void TokenRevoked(ILogger logger, long id, string name, string actor);
     }
 }
-
-/// <summary>What the audit log records of a user (never the password or its hash).</summary>
-internal sealed record UserAuditView(string Name, string Role, bool Enabled, bool? PasswordChanged);
-
-/// <summary>What the audit log records of a token (never the secret or its hash).</summary>
-internal sealed record TokenAuditView(long Id, string Name, string Kind, string Role, string? HostId, string Prefix, DateTime? ExpiresAt, DateTime? RevokedAt);
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(UserAuditView))]
-[JsonSerializable(typeof(TokenAuditView))]
-internal sealed partial class AccessJsonContext : JsonSerializerContext;

@@ -49,6 +49,9 @@ public sealed class ManageDbContext(DbContextOptions<ManageDbContext> options) :
             b.HasIndex(h => new { h.Location, h.HostId }).HasDatabaseName("ix_hosts_location_host_id");
             b.HasQueryFilter(h => h.DeletedAt == null);
         });
+
+        // Host changes write their audit row in the same SaveChanges; the table belongs to AccessDbContext's migrations.
+        Access.AuditModel.Map(modelBuilder, excludeFromMigrations: true);
     }
 }
 

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Monitor.Influx;
+using Monitor.ManageService.Access;
 using Monitor.ManageService.Data;
 using Monitor.ManageService.Extensions;
 using Monitor.ManageService.Options;
@@ -25,6 +26,7 @@ internal sealed partial class HostStore(
     IOptions<ManageOptions> options,
     InfluxQueryClient influx,
     HostEventPublisher events,
+    AuditTrail audit,
     ManageMetrics metrics,
     ILogger<HostStore> logger)
 {
@@ -106,6 +108,7 @@ internal sealed partial class HostStore(
             UpdatedAt = now,
         };
         db.Hosts.Add(host);
+        db.Add(audit.Entry("create", AuditEntityType, host.HostId, null, AuditView(host)));
         try
         {
             await Db(() => db.SaveChangesAsync(cancellationToken)).ConfigureAwait(false);
@@ -132,6 +135,7 @@ internal sealed partial class HostStore(
 
         var host = await Db(() => db.Hosts.FirstOrDefaultAsync(h => h.HostId == hostId, cancellationToken)).ConfigureAwait(false)
             ?? throw ManageException.NotFound(hostId!);
+        var before = AuditView(host);
         if (location is not null)
         {
             host.Location = location;
@@ -145,6 +149,11 @@ internal sealed partial class HostStore(
             host.Labels = new Dictionary<string, string>(labels, StringComparer.Ordinal);
         }
         host.UpdatedAt = Now();
+        var after = AuditView(host);
+        if (AuditTrail.Serialize(before) != AuditTrail.Serialize(after))
+        {
+            db.Add(audit.Entry("update", AuditEntityType, host.HostId, before, after));
+        }
         await Db(() => db.SaveChangesAsync(cancellationToken)).ConfigureAwait(false);
         metrics.HostOperation("update", "ok");
         Log.HostUpdated(logger, host.HostId, host.Location);
@@ -179,12 +188,18 @@ internal sealed partial class HostStore(
         var now = Now();
         host.DeletedAt = now;
         host.UpdatedAt = now;
+        db.Add(audit.Entry(purgeData ? "delete-purge" : "delete", AuditEntityType, host.HostId, AuditView(host), null));
         await Db(() => db.SaveChangesAsync(cancellationToken)).ConfigureAwait(false);
         metrics.HostOperation("delete", "ok");
         Log.HostDeleted(logger, host.HostId, purgeData);
         await events.PublishHostDeletedAsync(host.HostId, now, purgeData, cancellationToken).ConfigureAwait(false);
         return new HostDeletion(host.HostId, now, purgeData);
     }
+
+    private const string AuditEntityType = "host";
+
+    private static HostAuditView AuditView(HostEntity h) =>
+        new(h.HostId, h.Location, h.Description, new SortedDictionary<string, string>(h.Labels, StringComparer.Ordinal));
 
     // MariaDB keeps microseconds: truncating here makes what we return equal what a later read returns.
     private DateTime Now()

@@ -50,6 +50,9 @@ public sealed class ProbeDbContext(DbContextOptions<ProbeDbContext> options) : D
             b.Property(m => m.Name).HasColumnName("name").HasMaxLength(64);
             b.Property(m => m.Value).HasColumnName("value").HasColumnType("text").IsRequired();
         });
+
+        // Target changes write their audit row in the same transaction; the table belongs to AccessDbContext's migrations.
+        Access.AuditModel.Map(modelBuilder, excludeFromMigrations: true);
     }
 }
 

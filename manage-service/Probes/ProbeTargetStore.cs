@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Monitor.ManageService.Access;
 using Monitor.ManageService.Data;
 using Monitor.ManageService.Hosts;
 using MySqlConnector;
@@ -84,6 +85,7 @@ internal sealed partial class ProbeTargetStore(
     ProbeDbContext db,
     SecretProtector protector,
     ProbeChangeNotifier notifier,
+    AuditTrail audit,
     TimeProvider timeProvider,
     ILogger<ProbeTargetStore> logger)
 {
@@ -126,6 +128,7 @@ internal sealed partial class ProbeTargetStore(
         entity.CreatedAt = now;
         entity.UpdatedAt = now;
         db.Targets.Add(entity);
+        db.Add(audit.Entry("create", AuditEntityType, entity.Name, null, AuditView(ProbeTarget.From(entity))));
         try
         {
             await SaveWithRevisionAsync(cancellationToken).ConfigureAwait(false);
@@ -166,6 +169,11 @@ internal sealed partial class ProbeTargetStore(
         Apply(entity, effective, current);
         entity.Version++;
         entity.UpdatedAt = Now();
+        var updated = ProbeTarget.From(entity);
+        // Secrets are masked in the audit; a changed cipher text says a secret was sent anew (never which).
+        var secretsChanged = !string.Equals(current.Config.ToJsonString(), updated.Config.ToJsonString(), StringComparison.Ordinal)
+            && string.Equals(current.MaskedConfig().ToJsonString(), updated.MaskedConfig().ToJsonString(), StringComparison.Ordinal);
+        db.Add(audit.Entry(AuditAction(current, updated), AuditEntityType, entity.Name, AuditView(current), AuditView(updated) with { SecretsChanged = secretsChanged ? true : null }));
         await SaveWithRevisionAsync(cancellationToken).ConfigureAwait(false);
         Log.Updated(logger, entity.Name, entity.Version, entity.Enabled);
         return ProbeTarget.From(entity);
@@ -181,6 +189,7 @@ internal sealed partial class ProbeTargetStore(
         var entity = await Db(() => db.Targets.FirstOrDefaultAsync(t => t.Name == name, cancellationToken)).ConfigureAwait(false)
             ?? throw NotFound(name!);
         db.Targets.Remove(entity);
+        db.Add(audit.Entry("delete", AuditEntityType, entity.Name, AuditView(ProbeTarget.From(entity)), null));
         await SaveWithRevisionAsync(cancellationToken).ConfigureAwait(false);
         Log.Deleted(logger, entity.Name);
     }
@@ -322,6 +331,23 @@ internal sealed partial class ProbeTargetStore(
         {
             throw ManageException.Invalid("name", $"must be 1..{ProbeDbContext.NameMaxLength} characters of A-Z a-z 0-9 . _ : -, starting with a letter or digit");
         }
+    }
+
+    private const string AuditEntityType = "probeTarget";
+
+    private static ProbeTargetAuditView AuditView(ProbeTarget t) => new(
+        t.Name, t.Type, t.MaskedConfig(), t.IntervalMs, t.TimeoutMs, t.Enabled,
+        t.AssignmentMode, t.AssignmentHostIds, t.AssignmentLocation, t.Channels, t.Version, SecretsChanged: null);
+
+    /// <summary><c>enable</c>/<c>disable</c> when only the enabled flag changed, else <c>update</c>.</summary>
+    private static string AuditAction(ProbeTarget before, ProbeTarget after)
+    {
+        if (before.Enabled == after.Enabled)
+        {
+            return "update";
+        }
+        var same = AuditView(before) with { Enabled = after.Enabled, Version = after.Version };
+        return AuditTrail.Serialize(same) == AuditTrail.Serialize(AuditView(after)) ? (after.Enabled ? "enable" : "disable") : "update";
     }
 
     private static ManageException NotFound(string name) => new(ManageErrorKind.NotFound, $"target '{name}' does not exist", "name");

@@ -96,7 +96,7 @@ internal sealed class AlertService(IDbContextFactory<WarningDbContext> dbFactory
     }
 
     /// <summary>Validates and stores a silence; returns field errors or the stored row.</summary>
-    public async Task<(SilenceEntity? Silence, Dictionary<string, string[]> Errors)> CreateSilenceAsync(SilenceRequest? request, CancellationToken cancellationToken)
+    public async Task<(SilenceEntity? Silence, Dictionary<string, string[]> Errors)> CreateSilenceAsync(SilenceRequest? request, string actor, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (request is null)
@@ -133,14 +133,35 @@ internal sealed class AlertService(IDbContextFactory<WarningDbContext> dbFactory
             CreatedAtMs = now.ToUnixTimeMilliseconds(),
         };
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        // The audit row names the silence's id, known after the insert: one transaction keeps both.
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         db.Silences.Add(row);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        db.Audit.Add(AuditLog.Entry(now, actor, "create", AuditLog.Silence, row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), null, AuditLog.View(row)));
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (row, errors);
     }
 
-    public async Task<bool> DeleteSilenceAsync(long id, CancellationToken cancellationToken)
+    public async Task<bool> DeleteSilenceAsync(long id, string actor, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        return await db.Silences.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0;
+        var row = await db.Silences.FirstOrDefaultAsync(s => s.Id == id, cancellationToken).ConfigureAwait(false);
+        if (row is null)
+        {
+            return false;
+        }
+        db.Silences.Remove(row);
+        db.Audit.Add(AuditLog.Entry(timeProvider.GetUtcNow(), actor, "delete", AuditLog.Silence, id.ToString(System.Globalization.CultureInfo.InvariantCulture), AuditLog.View(row), null));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Deleted by another request in between: that one is audited.
+            return false;
+        }
+        return true;
     }
 }

@@ -16,7 +16,7 @@ internal sealed class ChannelService(IDbContextFactory<WarningDbContext> dbFacto
     }
 
     /// <summary>Creates or replaces a channel by name. On replace, a secret left empty keeps the stored one.</summary>
-    public async Task<(ChannelEntity? Channel, Dictionary<string, string[]> Errors, bool Created)> UpsertAsync(string? name, ChannelRequest? request, CancellationToken cancellationToken)
+    public async Task<(ChannelEntity? Channel, Dictionary<string, string[]> Errors, bool Created)> UpsertAsync(string? name, ChannelRequest? request, string actor, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (request is null)
@@ -28,6 +28,8 @@ internal sealed class ChannelService(IDbContextFactory<WarningDbContext> dbFacto
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var row = await db.Channels.FirstOrDefaultAsync(c => c.Name == name, cancellationToken).ConfigureAwait(false);
         var created = row is null;
+        var before = row is null ? null : AuditLog.View(row);
+        var secretsBefore = (row?.Url, row?.Secret, row?.SmtpPassword);
         row ??= new ChannelEntity { Name = name ?? "" };
         row.Type = request.Type;
         row.Url = string.IsNullOrEmpty(request.Url) ? row.Url : request.Url;
@@ -41,7 +43,8 @@ internal sealed class ChannelService(IDbContextFactory<WarningDbContext> dbFacto
         row.EmailTo = string.Join(",", request.EmailTo ?? []);
         row.Template = request.Template;
         row.Enabled = request.Enabled;
-        row.UpdatedAtMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = timeProvider.GetUtcNow();
+        row.UpdatedAtMs = now.ToUnixTimeMilliseconds();
         Validate(row, errors);
         if (errors.Count > 0)
         {
@@ -50,6 +53,16 @@ internal sealed class ChannelService(IDbContextFactory<WarningDbContext> dbFacto
         if (created)
         {
             db.Channels.Add(row);
+        }
+        // Same SaveChanges (one transaction) as the change itself; a save that changes nothing is not audited.
+        var after = AuditLog.View(row);
+        if (!created && secretsBefore != (row.Url, row.Secret, row.SmtpPassword))
+        {
+            after = after with { SecretsChanged = true };
+        }
+        if (created || AuditLog.Serialize(before) != AuditLog.Serialize(after))
+        {
+            db.Audit.Add(AuditLog.Entry(now, actor, created ? "create" : "update", AuditLog.Channel, row.Name, before, after));
         }
         try
         {
@@ -64,12 +77,26 @@ internal sealed class ChannelService(IDbContextFactory<WarningDbContext> dbFacto
         return (row, errors, created);
     }
 
-    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    public async Task<bool> DeleteAsync(string name, string actor, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var deleted = await db.Channels.Where(c => c.Name == name).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0;
+        var row = await db.Channels.FirstOrDefaultAsync(c => c.Name == name, cancellationToken).ConfigureAwait(false);
+        if (row is not null)
+        {
+            db.Channels.Remove(row);
+            db.Audit.Add(AuditLog.Entry(timeProvider.GetUtcNow(), actor, "delete", AuditLog.Channel, row.Name, AuditLog.View(row), null));
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Deleted by another request in between: that one is audited.
+                return false;
+            }
+        }
         await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        return deleted;
+        return row is not null;
     }
 
     private static void Validate(ChannelEntity c, Dictionary<string, string[]> errors)

@@ -101,3 +101,12 @@ internal static class Cursor
 {
     public static long Parse(string? cursor) => long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : long.MaxValue;
 }
+
+/// <summary>An audit row as returned (the same shape as the manage service's <c>/api/v1/manage/audit</c>).</summary>
+internal sealed record AuditDto(long Id, DateTime At, string Actor, string Action, string EntityType, string EntityId,
+    JsonElement? Before, JsonElement? After)
+{
+    public static AuditDto From(AuditEntity a) => new(a.Id, a.At, a.Actor, a.Action, a.EntityType, a.EntityId, Parse(a.Before), Parse(a.After));
+
+    private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+}

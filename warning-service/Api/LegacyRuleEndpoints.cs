@@ -96,7 +96,7 @@ internal static partial class LegacyRuleEndpoints
                     SmtpPort = o.LegacySmtpPort,
                     EmailFrom = o.LegacyEmailFrom,
                     EmailTo = [.. body.ContactEmail.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
-                }, ct).ConfigureAwait(false);
+                }, WarningEndpoints.Caller(http), ct).ConfigureAwait(false);
                 if (channel is null)
                 {
                     return Error(400, "ContactEmail: " + string.Join("; ", channelErrors.SelectMany(kv => kv.Value)));

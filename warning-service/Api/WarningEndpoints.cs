@@ -1,9 +1,11 @@
+using Microsoft.EntityFrameworkCore;
 using Monitor.ServiceDefaults.Auth;
+using Monitor.WarningService.Data;
 using Monitor.WarningService.Rules;
 
 namespace Monitor.WarningService.Api;
 
-/// <summary>The HTTP API under <c>/api/v1/warning</c>: rules (versioned), channels, alerts, silences, push log.</summary>
+/// <summary>The HTTP API under <c>/api/v1/warning</c>: rules (versioned), channels, alerts, silences, push log, audit log (admin).</summary>
 internal static class WarningEndpoints
 {
     public static IEndpointRouteBuilder MapWarningApi(this IEndpointRouteBuilder app)
@@ -30,18 +32,18 @@ internal static class WarningEndpoints
 
         api.MapGet("/channels", async (ChannelService channels, CancellationToken ct) =>
             Results.Ok((await channels.ListAsync(ct).ConfigureAwait(false)).Select(ChannelDto.From))).WithMetadata(viewer);
-        api.MapPost("/channels", async (ChannelRequest? request, ChannelService channels, CancellationToken ct) =>
+        api.MapPost("/channels", async (ChannelRequest? request, ChannelService channels, HttpContext http, CancellationToken ct) =>
         {
-            var (row, errors, created) = await channels.UpsertAsync(null, request, ct).ConfigureAwait(false);
+            var (row, errors, created) = await channels.UpsertAsync(null, request, Caller(http), ct).ConfigureAwait(false);
             return row is null ? Results.ValidationProblem(errors) : created ? Results.Created($"/api/v1/warning/channels/{row.Name}", ChannelDto.From(row)) : Results.Ok(ChannelDto.From(row));
         }).WithMetadata(editor);
-        api.MapPut("/channels/{name}", async (string name, ChannelRequest? request, ChannelService channels, CancellationToken ct) =>
+        api.MapPut("/channels/{name}", async (string name, ChannelRequest? request, ChannelService channels, HttpContext http, CancellationToken ct) =>
         {
-            var (row, errors, _) = await channels.UpsertAsync(name, request, ct).ConfigureAwait(false);
+            var (row, errors, _) = await channels.UpsertAsync(name, request, Caller(http), ct).ConfigureAwait(false);
             return row is null ? Results.ValidationProblem(errors) : Results.Ok(ChannelDto.From(row));
         }).WithMetadata(editor);
-        api.MapDelete("/channels/{name}", async (string name, ChannelService channels, CancellationToken ct) =>
-            await channels.DeleteAsync(name, ct).ConfigureAwait(false) ? Results.NoContent() : Results.Problem($"channel '{name}' not found", statusCode: 404)).WithMetadata(editor);
+        api.MapDelete("/channels/{name}", async (string name, ChannelService channels, HttpContext http, CancellationToken ct) =>
+            await channels.DeleteAsync(name, Caller(http), ct).ConfigureAwait(false) ? Results.NoContent() : Results.Problem($"channel '{name}' not found", statusCode: 404)).WithMetadata(editor);
 
         api.MapGet("/alerts", async (string? state, long? ruleId, string? hostId, int? limit, string? cursor, AlertService alerts, CancellationToken ct) =>
         {
@@ -66,13 +68,13 @@ internal static class WarningEndpoints
             Results.Ok((await alerts.StatesAsync(ruleId, hostId, phase, limit ?? 1000, ct).ConfigureAwait(false)).Select(AlertStateDto.From))).WithMetadata(viewer);
         api.MapGet("/silences", async (bool? active, AlertService alerts, CancellationToken ct) =>
             Results.Ok((await alerts.SilencesAsync(active ?? true, ct).ConfigureAwait(false)).Select(SilenceDto.From))).WithMetadata(viewer);
-        api.MapPost("/silences", async (SilenceRequest? request, AlertService alerts, CancellationToken ct) =>
+        api.MapPost("/silences", async (SilenceRequest? request, AlertService alerts, HttpContext http, CancellationToken ct) =>
         {
-            var (row, errors) = await alerts.CreateSilenceAsync(request, ct).ConfigureAwait(false);
+            var (row, errors) = await alerts.CreateSilenceAsync(request, Caller(http), ct).ConfigureAwait(false);
             return row is null ? Results.ValidationProblem(errors) : Results.Created($"/api/v1/warning/silences/{row.Id}", SilenceDto.From(row));
         }).WithMetadata(editor);
-        api.MapDelete("/silences/{id:long}", async (long id, AlertService alerts, CancellationToken ct) =>
-            await alerts.DeleteSilenceAsync(id, ct).ConfigureAwait(false) ? Results.NoContent() : Results.Problem($"silence {id} not found", statusCode: 404)).WithMetadata(editor);
+        api.MapDelete("/silences/{id:long}", async (long id, AlertService alerts, HttpContext http, CancellationToken ct) =>
+            await alerts.DeleteSilenceAsync(id, Caller(http), ct).ConfigureAwait(false) ? Results.NoContent() : Results.Problem($"silence {id} not found", statusCode: 404)).WithMetadata(editor);
 
         api.MapGet("/push-log", async (long? alertId, string? channel, int? limit, string? cursor, AlertService alerts, CancellationToken ct) =>
         {
@@ -80,6 +82,13 @@ internal static class WarningEndpoints
             var rows = await alerts.PushLogAsync(alertId, channel, take, Cursor.Parse(cursor), ct).ConfigureAwait(false);
             return Results.Ok(new Page<PushLogDto>(rows.Select(PushLogDto.From).ToList(), rows.Count == take ? rows[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));
         }).WithMetadata(viewer);
+
+        api.MapGet("/audit", async (string? entityType, string? entityId, int? limit, IDbContextFactory<WarningDbContext> dbFactory, CancellationToken ct) =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct).ConfigureAwait(false);
+            var rows = await AuditLog.QueryAsync(db, entityType, entityId, Math.Clamp(limit ?? 100, 1, 1000), ct).ConfigureAwait(false);
+            return Results.Ok(rows.Select(AuditDto.From).ToList());
+        }).WithMetadata(new RequireRoleAttribute(MonitorRole.Admin));
         return app;
     }
 

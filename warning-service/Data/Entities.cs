@@ -153,3 +153,18 @@ internal sealed class LeaderFenceEntity
     public string Holder { get; set; } = "";
     public long UpdatedAtMs { get; set; }
 }
+
+/// <summary>One audited change of a rule, channel or silence: who, when, before/after JSON with secrets masked.</summary>
+internal sealed class AuditEntity
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public string Actor { get; set; } = "";
+    /// <summary><c>create</c>, <c>update</c>, <c>delete</c>, <c>enable</c>, <c>disable</c>.</summary>
+    public string Action { get; set; } = "";
+    /// <summary><c>rule</c>, <c>channel</c>, <c>silence</c>.</summary>
+    public string EntityType { get; set; } = "";
+    public string EntityId { get; set; } = "";
+    public string? Before { get; set; }
+    public string? After { get; set; }
+}

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace Monitor.WarningService.Data;
 
-/// <summary>Database <c>monitor_warning</c>: rules (versioned), channels, alert state, alerts, outbox, push log, silences.</summary>
+/// <summary>Database <c>monitor_warning</c>: rules (versioned), channels, alert state, alerts, outbox, push log, silences, audit log.</summary>
 internal sealed class WarningDbContext(DbContextOptions<WarningDbContext> options) : DbContext(options)
 {
     public DbSet<RuleEntity> Rules => Set<RuleEntity>();
@@ -16,6 +16,7 @@ internal sealed class WarningDbContext(DbContextOptions<WarningDbContext> option
     public DbSet<SilenceEntity> Silences => Set<SilenceEntity>();
     public DbSet<LeaderFenceEntity> LeaderFences => Set<LeaderFenceEntity>();
     public DbSet<Probes.ProbeAlertStateEntity> ProbeAlertStates => Set<Probes.ProbeAlertStateEntity>();
+    public DbSet<AuditEntity> Audit => Set<AuditEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -124,6 +125,20 @@ internal sealed class WarningDbContext(DbContextOptions<WarningDbContext> option
             e.Property(s => s.Location).HasMaxLength(128);
             e.Property(s => s.Comment).HasMaxLength(1024);
             e.HasIndex(s => s.EndsAtMs);
+        });
+        modelBuilder.Entity<AuditEntity>(e =>
+        {
+            e.ToTable("audit");
+            e.Property(a => a.At).HasColumnType("datetime(6)")
+                .HasConversion(v => v, v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+            e.Property(a => a.Actor).HasMaxLength(128);
+            e.Property(a => a.Action).HasMaxLength(32);
+            e.Property(a => a.EntityType).HasMaxLength(32);
+            e.Property(a => a.EntityId).HasMaxLength(256);
+            e.Property(a => a.Before).HasColumnType("longtext");
+            e.Property(a => a.After).HasColumnType("longtext");
+            e.HasIndex(a => new { a.EntityType, a.EntityId });
+            e.HasIndex(a => a.At);
         });
     }
 }

@@ -87,7 +87,7 @@ internal sealed class WarningGrpcService(RuleService rules, AlertService alerts)
             StartsAt = request.StartsAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(request.StartsAtUnixMs) : null,
             EndsAt = request.EndsAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(request.EndsAtUnixMs) : null,
             Comment = request.Comment,
-        }, context.CancellationToken).ConfigureAwait(false);
+        }, Caller(context), context.CancellationToken).ConfigureAwait(false);
         if (row is null)
         {
             ThrowInvalid(errors);

@@ -119,6 +119,7 @@ internal sealed class RuleService(
             return new RuleChange(null, Conflict: true);
         }
         db.RuleVersions.Add(new RuleVersionEntity { RuleId = row.Id, Version = 1, SpecJson = json, CreatedAtMs = now, ChangedBy = changedBy });
+        db.Audit.Add(AuditLog.EntryJson(DateTimeOffset.FromUnixTimeMilliseconds(now), changedBy, "create", AuditLog.Rule, AuditId(row.Id), null, json));
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
@@ -142,6 +143,7 @@ internal sealed class RuleService(
         }
         var json = spec!.ToJson();
         var ended = spec.Enabled ? 0 : await EndAlertsAsync(db, row.Id, now, cancellationToken).ConfigureAwait(false);
+        db.Audit.Add(AuditLog.EntryJson(DateTimeOffset.FromUnixTimeMilliseconds(now), changedBy, AuditAction(row.SpecJson, spec), AuditLog.Rule, AuditId(row.Id), row.SpecJson, json));
         row.Name = spec.Name;
         row.CurrentVersion++;
         row.SpecJson = json;
@@ -178,6 +180,7 @@ internal sealed class RuleService(
         row.CurrentVersion++;
         row.UpdatedAtMs = now;
         db.RuleVersions.Add(new RuleVersionEntity { RuleId = row.Id, Version = row.CurrentVersion, SpecJson = row.SpecJson, Deleted = true, CreatedAtMs = now, ChangedBy = changedBy });
+        db.Audit.Add(AuditLog.EntryJson(DateTimeOffset.FromUnixTimeMilliseconds(now), changedBy, "delete", AuditLog.Rule, AuditId(row.Id), row.SpecJson, null));
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var ended = await EndAlertsAsync(db, row.Id, now, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -202,6 +205,20 @@ internal sealed class RuleService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var channels = await db.Channels.AsNoTracking().Select(c => c.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
         return validator.Validate(spec, channels.ToHashSet(StringComparer.Ordinal));
+    }
+
+    private static string AuditId(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary><c>enable</c>/<c>disable</c> when only the enabled flag changes, else <c>update</c>.</summary>
+    internal static string AuditAction(string beforeJson, RuleSpec after)
+    {
+        var before = RuleSpec.FromJson(beforeJson);
+        if (before.Enabled == after.Enabled)
+        {
+            return "update";
+        }
+        before.Enabled = after.Enabled;
+        return before.ToJson() == after.ToJson() ? (after.Enabled ? "enable" : "disable") : "update";
     }
 
     private static StoredRule ToStored(RuleEntity r) => new(r.Id, r.CurrentVersion, RuleSpec.FromJson(r.SpecJson), r.UpdatedAtMs);
