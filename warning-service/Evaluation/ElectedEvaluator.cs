@@ -80,6 +80,7 @@ internal sealed partial class ElectedEvaluator(
                 {
                     await leadership.CancelAsync().ConfigureAwait(false);
                     _entries.Clear();
+                    metrics.Lag.SteppedDown();
                     Log.SteppedDown(logger, holder, token);
                     try
                     {
@@ -117,6 +118,7 @@ internal sealed partial class ElectedEvaluator(
     /// <summary>Evaluates every interval while <paramref name="leadership"/> has not ended.</summary>
     private async Task LeadAsync(Fence fence, Task leadership, CancellationToken cancellationToken)
     {
+        metrics.Lag.Leading();
         foreach (var row in await store.LoadElectedAsync(cancellationToken).ConfigureAwait(false))
         {
             _entries[(row.RuleId, row.HostId)] = StateEntry.FromEntity(row);
@@ -126,6 +128,7 @@ internal sealed partial class ElectedEvaluator(
             try
             {
                 await EvaluateOnceAsync(fence, cancellationToken).ConfigureAwait(false);
+                metrics.Lag.PassCompleted();
             }
             catch (FencedOutException ex)
             {
@@ -235,37 +238,104 @@ internal sealed partial class ElectedEvaluator(
         return values;
     }
 
-    /// <summary>One aggregate of the metric over all hosts and the rule's window; the state key is <c>*</c>.</summary>
+    /// <summary>
+    /// One aggregate of the metric over all hosts of the scope and the rule's window, or for a <c>rate_of_change</c> rule
+    /// the per-second rate of that aggregate (<see cref="FleetRateAsync"/>); the state key is <c>*</c> or the location.
+    /// </summary>
     private async Task<List<(string Key, double Value)>> FleetAggregateAsync(CompiledRule rule, CancellationToken cancellationToken)
     {
-        var function = rule.Spec.Aggregation switch
+        var key = rule.Spec.Scope.Kind == "location" ? rule.Spec.Scope.Value ?? "" : "*";
+        var hosts = rule.Spec.Scope.Kind == "location" ? locations.HostsIn(key) : null;
+        if (hosts is { Count: 0 })
         {
-            "mean" => "mean(\"value\")",
-            "max" => "max(\"value\")",
-            "min" => "min(\"value\")",
-            "p95" => "percentile(\"value\", 95)",
-            _ => "last(\"value\")",
-        };
-        var q = new StringBuilder("SELECT ").Append(function).Append(" AS \"v\" FROM ").Append(InfluxQl.QuoteIdentifier(rule.Spec.Metric))
+            return [];
+        }
+        if (rule.Spec.Kind == RuleKinds.RateOfChange)
+        {
+            return await FleetRateAsync(rule, key, hosts, cancellationToken).ConfigureAwait(false) is { } rate ? [(key, rate)] : [];
+        }
+        var q = new StringBuilder("SELECT ").Append(AggregateFunction(rule.Spec.Aggregation)).Append(" AS \"v\" FROM ").Append(InfluxQl.QuoteIdentifier(rule.Spec.Metric))
             .Append(" WHERE time > now() - ").Append(InfluxQl.DurationLiteral(TimeSpan.FromSeconds(rule.Spec.WindowSeconds)));
+        AppendSeriesFilter(q, rule, hosts);
+        var result = await influx.QueryAsync(q.ToString(), cancellationToken).ConfigureAwait(false);
+        var series = result.Series.Count > 0 ? result.Series[0] : null;
+        return series is { RowCount: > 0 } && series.GetDouble(0, "v") is { } value ? [(key, value)] : [];
+    }
+
+    /// <summary>
+    /// The rate of change of the across-hosts aggregate: the window is cut into whole buckets
+    /// (<see cref="RateBucket"/>) ending at the last complete one — a bucket still filling would hold only the hosts
+    /// that have reported so far — the aggregate is taken per bucket over all hosts, and the rate is
+    /// (last − first) / Δt between the first and last non-empty bucket, per second. Null with fewer than two buckets.
+    /// </summary>
+    private async Task<double?> FleetRateAsync(CompiledRule rule, string key, IReadOnlyList<string>? hosts, CancellationToken cancellationToken)
+    {
+        var bucket = RateBucket(rule.Spec.WindowSeconds);
+        var bucketMs = (long)bucket.TotalMilliseconds;
+        var endMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds() / bucketMs * bucketMs;
+        var startMs = endMs - (long)(rule.Spec.WindowSeconds * 1000) / bucketMs * bucketMs;
+        var q = new StringBuilder("SELECT ").Append(AggregateFunction(rule.Spec.Aggregation)).Append(" AS \"v\" FROM ").Append(InfluxQl.QuoteIdentifier(rule.Spec.Metric))
+            .Append(" WHERE time >= ").Append(InfluxQl.TimeLiteral(startMs)).Append(" AND time < ").Append(InfluxQl.TimeLiteral(endMs));
+        AppendSeriesFilter(q, rule, hosts);
+        q.Append(" GROUP BY time(").Append(InfluxQl.DurationLiteral(bucket)).Append(") fill(none)");
+        var result = await influx.QueryAsync(q.ToString(), cancellationToken).ConfigureAwait(false);
+        var points = new List<(long Ms, double Value)>();
+        foreach (var series in result.Series)
+        {
+            for (int row = 0; row < series.RowCount; row++)
+            {
+                if (series.GetInt64(row, "time") is { } ms && series.GetDouble(row, "v") is { } v && double.IsFinite(v))
+                {
+                    points.Add((ms, v));
+                }
+            }
+        }
+        var rate = RateOf(points);
+        if (rate is null)
+        {
+            Log.RateNotEnoughData(logger, rule.Id, key, points.Count);
+        }
+        return rate;
+    }
+
+    /// <summary>Per-second change between the earliest and latest point; null with fewer than two distinct times.</summary>
+    internal static double? RateOf(IReadOnlyCollection<(long Ms, double Value)> points)
+    {
+        if (points.Count < 2)
+        {
+            return null;
+        }
+        var first = points.MinBy(p => p.Ms);
+        var last = points.MaxBy(p => p.Ms);
+        return last.Ms > first.Ms ? (last.Value - first.Value) / ((last.Ms - first.Ms) / 1000.0) : null;
+    }
+
+    /// <summary>
+    /// Bucket width of an across-hosts rate: a sixth of the window in whole seconds, at least 5 s so that every host
+    /// reporting at the usual 1–5 s has a sample in each bucket (the validator asks for a window of at least 10 s).
+    /// </summary>
+    internal static TimeSpan RateBucket(double windowSeconds) => TimeSpan.FromSeconds(Math.Max(5, Math.Floor(windowSeconds / 6)));
+
+    private static string AggregateFunction(string aggregation) => aggregation switch
+    {
+        "mean" => "mean(\"value\")",
+        "max" => "max(\"value\")",
+        "min" => "min(\"value\")",
+        "p95" => "percentile(\"value\", 95)",
+        _ => "last(\"value\")",
+    };
+
+    /// <summary>The rule's label filter and, for a location, its hosts; every identifier and value quoted.</summary>
+    private static void AppendSeriesFilter(StringBuilder q, CompiledRule rule, IReadOnlyList<string>? hosts)
+    {
         foreach (var (k, v) in rule.Spec.LabelFilter)
         {
             q.Append(" AND ").Append(InfluxQl.QuoteIdentifier(k)).Append(" = ").Append(InfluxQl.QuoteString(v));
         }
-        var key = "*";
-        if (rule.Spec.Scope.Kind == "location")
+        if (hosts is not null)
         {
-            key = rule.Spec.Scope.Value ?? "";
-            var hosts = locations.HostsIn(key);
-            if (hosts.Count == 0)
-            {
-                return [];
-            }
             AppendHostFilter(q, hosts);
         }
-        var result = await influx.QueryAsync(q.ToString(), cancellationToken).ConfigureAwait(false);
-        var series = result.Series.Count > 0 ? result.Series[0] : null;
-        return series is { RowCount: > 0 } && series.GetDouble(0, "v") is { } value ? [(key, value)] : [];
     }
 
     private static void AppendHostFilter(StringBuilder q, IReadOnlyList<string> hosts)
@@ -301,6 +371,10 @@ internal sealed partial class ElectedEvaluator(
         [LoggerMessage(EventId = 7406, EventName = "ElectedTransition", Level = LogLevel.Information,
             Message = "{Transition}: rule {RuleId} key {Key} value {Value}")]
         public static partial void Transition(ILogger logger, TransitionKind transition, long ruleId, string key, double value);
+
+        [LoggerMessage(EventId = 7408, EventName = "ElectedRateNotEnoughData", Level = LogLevel.Debug,
+            Message = "Rule {RuleId} key {Key}: {Buckets} bucket(s) with data in the window, a rate needs two; not evaluated this time")]
+        public static partial void RateNotEnoughData(ILogger logger, long ruleId, string key, int buckets);
 
         [LoggerMessage(EventId = 7407, EventName = "NoElection", Level = LogLevel.Warning,
             Message = "Etcd:Endpoints is empty: this instance evaluates no-data and across-hosts rules alone; run only one instance like this")]

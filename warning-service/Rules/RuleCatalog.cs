@@ -17,7 +17,7 @@ internal sealed class CompiledRule(long id, int version, RuleSpec spec)
     public bool IsStreamRule => Spec.Enabled && !Spec.AcrossHosts && Spec.Kind is RuleKinds.Threshold or RuleKinds.RateOfChange;
 
     /// <summary>No-data and across-hosts rules: evaluated by the elected instance from InfluxDB.</summary>
-    public bool IsElectedRule => Spec.Enabled && (Spec.Kind == RuleKinds.NoData || (Spec.AcrossHosts && Spec.Kind == RuleKinds.Threshold));
+    public bool IsElectedRule => Spec.Enabled && (Spec.Kind == RuleKinds.NoData || (Spec.AcrossHosts && Spec.Kind is RuleKinds.Threshold or RuleKinds.RateOfChange));
 
     /// <summary>A no-data rule is a threshold on "seconds since the last sample": its severity band, or warning, at NoDataAfterSeconds.</summary>
     private static RuleSpec NoDataThresholds(RuleSpec spec)

@@ -71,9 +71,14 @@ internal sealed partial class RuleValidator(IOptions<WarningOptions> options)
         {
             Add("scope.value", $"scope '{spec.Scope.Kind}' needs a value (empty scope)");
         }
-        if (spec.AcrossHosts && (spec.Kind != RuleKinds.Threshold || spec.Scope?.Kind is not ("all" or "location")))
+        if (spec.AcrossHosts && (spec.Kind is not (RuleKinds.Threshold or RuleKinds.RateOfChange) || spec.Scope?.Kind is not ("all" or "location")))
         {
-            Add("acrossHosts", "acrossHosts needs a threshold rule with scope all or location");
+            Add("acrossHosts", "acrossHosts needs a threshold or rate_of_change rule with scope all or location");
+        }
+        if (spec.AcrossHosts && spec.Kind == RuleKinds.RateOfChange && spec.WindowSeconds is > 0 and < 10)
+        {
+            // The aggregate is compared between buckets of at least 5 s (Evaluation.ElectedEvaluator.RateBucket).
+            Add("windowSeconds", "an acrossHosts rate_of_change rule needs a window of at least 10 seconds");
         }
         if (spec.AcrossHosts && spec.WindowSeconds <= 0)
         {
