@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Monitor.TestUtilities;
 using MySqlConnector;
 using Xunit;
 
@@ -60,6 +61,39 @@ public sealed class AuditTrailTests(AccessFixture fixture)
         var only = Assert.Single(entries);
         Assert.Equal("create", only.GetProperty("action").GetString());
         Assert.Equal("x", only.GetProperty("after").GetProperty("location").GetString());
+    }
+
+    [Fact]
+    public async Task LegacyHostApi_AnonymousAllowed_AuditActorIsAnonymousLegacy()
+    {
+        // Arrange: a second manage instance on the same database that accepts the original system's anonymous calls.
+        var http = $"http://127.0.0.1:{Ports.Free()}";
+        var manage = fixture.Start("audit-legacy-manage-" + Suffix(), Repo.Assembly("manage-service", "Monitor.ManageService"), new()
+        {
+            ["Service__GrpcUrl"] = $"http://127.0.0.1:{Ports.Free()}",
+            ["Service__HttpUrl"] = http,
+            ["ConnectionStrings__Manage"] = fixture.ConnectionString,
+            ["Influx__Url"] = StackEnvironment.Influx,
+            ["Influx__Database"] = fixture.Influx.Name,
+            ["Manage__HostDeletedEventPrefix"] = $"/monitor-test/audit-legacy-{Suffix()}/host-deleted",
+            ["Auth__AllowAnonymousLegacy"] = "true",
+        });
+        await manage.WaitHealthyAsync(http + "/health/ready", TimeSpan.FromSeconds(60), Ct);
+        var hostId = "audit-legacy-" + Suffix();
+
+        // Act: the original agent's registration, without credentials.
+        using (var response = await AccessFixture.SendAsync(HttpMethod.Post, http + "/host", null, new Dictionary<string, string> { ["HostID"] = hostId, ["Location"] = "old-dc" }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        await manage.StopAsync(TimeSpan.FromSeconds(15));
+
+        // Assert
+        var (entries, _) = await ManageAuditAsync("host", hostId);
+        var created = Assert.Single(entries);
+        Assert.Equal("create", created.GetProperty("action").GetString());
+        Assert.Equal("anonymous-legacy", created.GetProperty("actor").GetString());
+        Assert.Equal("old-dc", created.GetProperty("after").GetProperty("location").GetString());
     }
 
     [Fact]
