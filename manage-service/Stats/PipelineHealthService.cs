@@ -20,12 +20,19 @@ internal sealed record PipelineHealth(bool Healthy, IReadOnlyList<string> Behind
 /// Answers "is the pipeline healthy, and if not, which stage is behind?": asks every live instance for its pipeline
 /// figures (<c>GET {http}/api/v1/{kind}/instance/stats/pipeline</c>, the same figures it feeds to the pipeline) and judges each
 /// stage: no live instance → down; InfluxDB write failures, Kafka delivery failures or failed notifications → failing;
-/// consumer lag above <see cref="LagBehindThreshold"/> or growing → behind.
+/// consumer lag above <see cref="LagBehindThreshold"/>, rule-evaluation lag above <see cref="EvaluationLagBehindSeconds"/> or an
+/// elected evaluator whose last completed pass is older than <see cref="ElectedPassBehindSeconds"/> → behind.
 /// </summary>
 internal sealed class PipelineHealthService(ServiceRegistryView registry, RegistryFigures registryFigures, IHttpClientFactory httpClientFactory, TimeProvider timeProvider)
 {
     /// <summary>Consumer lag (messages, summed over partitions) above which persistence counts as behind.</summary>
     public const double LagBehindThreshold = 1000;
+
+    /// <summary>Rule-evaluation lag (seconds, the slowest warning instance) above which alerting counts as behind.</summary>
+    public const double EvaluationLagBehindSeconds = 120;
+
+    /// <summary>Age of the elected evaluator's last completed pass (seconds) above which alerting counts as behind (8 default intervals).</summary>
+    public const double ElectedPassBehindSeconds = 120;
 
     private static readonly (string Stage, string Kind)[] Stages =
         [("ingest", "report"), ("persistence", "persistent"), ("alerting", "warning"), ("query", "analyze"), ("manage", "manage")];
@@ -54,6 +61,9 @@ internal sealed class PipelineHealthService(ServiceRegistryView registry, Regist
             snapshots.SelectMany(s => s.Figures).Where(f => f.Metric == metric && (filter is null || filter(f))).Sum(f => f.Value);
         double Avg(string metric) =>
             snapshots.SelectMany(s => s.Figures).Where(f => f.Metric == metric).Select(f => f.Value).DefaultIfEmpty(0).Max();
+        double? Max(string metric) =>
+            snapshots.SelectMany(s => s.Figures).Where(f => f.Metric == metric).Select(f => (double?)f.Value).Max();
+        var behind = 0;
 
         switch (kind)
         {
@@ -83,6 +93,7 @@ internal sealed class PipelineHealthService(ServiceRegistryView registry, Regist
                 if (figures["consumerLag"] > LagBehindThreshold)
                 {
                     reasons.Add($"consumer lag {figures["consumerLag"]} messages (above {LagBehindThreshold})");
+                    behind++;
                 }
                 if (figures["lostBelowWatermark"] > 0)
                 {
@@ -94,13 +105,34 @@ internal sealed class PipelineHealthService(ServiceRegistryView registry, Regist
                 figures["notificationsSent"] = Sum("monitor_warning_sends", f => f.Labels.GetValueOrDefault("status") != "failed");
                 figures["notificationFailures"] = Sum("monitor_warning_sends", f => f.Labels.GetValueOrDefault("status") == "failed");
                 figures["detectionLatencyAvgMs"] = Avg("monitor_warning_detection_latency_avg");
+                // Rule-evaluation lag: the slowest stream evaluator, and the elected evaluator's last completed pass (absent
+                // when no instance reports it: nothing evaluated yet, or no leader at this moment).
+                if (Max("monitor_warning_evaluation_lag") is { } lag)
+                {
+                    figures["evaluationLagSeconds"] = lag;
+                    if (lag > EvaluationLagBehindSeconds)
+                    {
+                        reasons.Add($"rule evaluation lag {lag} s: the newest sample evaluated is older than {EvaluationLagBehindSeconds} s");
+                        behind++;
+                    }
+                }
+                if (Max("monitor_warning_elected_pass_age") is { } age)
+                {
+                    figures["electedPassAgeSeconds"] = age;
+                    if (age > ElectedPassBehindSeconds)
+                    {
+                        reasons.Add($"elected evaluator lag: last completed pass of no-data and across-hosts rules {age} s ago (above {ElectedPassBehindSeconds} s)");
+                        behind++;
+                    }
+                }
                 if (figures["notificationFailures"] > 0)
                 {
                     reasons.Add($"{figures["notificationFailures"]} notification sends failed in the last interval");
                 }
                 break;
         }
-        var status = instances == 0 ? "down" : reasons.Count == 0 ? "ok" : reasons.Any(r => r.Contains("lag", StringComparison.Ordinal)) && reasons.Count == 1 ? "behind" : "failing";
+        // Behind when every reason is a lag; any failure makes the stage failing.
+        var status = instances == 0 ? "down" : reasons.Count == 0 ? "ok" : behind == reasons.Count ? "behind" : "failing";
         if (instances == 0)
         {
             reasons.Insert(0, $"no live {kind} instance in the registry");

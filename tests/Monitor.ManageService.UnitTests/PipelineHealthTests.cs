@@ -52,6 +52,45 @@ public sealed class PipelineHealthTests
         Assert.Equal(2, failing.Figures["notificationFailures"]);
     }
 
+    [Fact]
+    public void Judge_RuleEvaluationLag_SlowestInstanceCounts_AboveThresholdIsBehind()
+    {
+        // Arrange
+        var lagging = PipelineHealthService.EvaluationLagBehindSeconds + 30;
+
+        // Act
+        var ok = PipelineHealthService.Judge("alerting", "warning", 2,
+            [Snapshot("warning", F("monitor_warning_evaluation_lag", 2)), Snapshot("warning", F("monitor_warning_evaluation_lag", 4), F("monitor_warning_elected_pass_age", 10))]);
+        var behind = PipelineHealthService.Judge("alerting", "warning", 2,
+            [Snapshot("warning", F("monitor_warning_evaluation_lag", 2)), Snapshot("warning", F("monitor_warning_evaluation_lag", lagging))]);
+
+        // Assert
+        Assert.Equal("ok", ok.Status);
+        Assert.Equal(4, ok.Figures["evaluationLagSeconds"]);
+        Assert.Equal(10, ok.Figures["electedPassAgeSeconds"]);
+        Assert.Equal("behind", behind.Status);
+        Assert.Equal(lagging, behind.Figures["evaluationLagSeconds"]);
+        Assert.Contains("rule evaluation lag", Assert.Single(behind.Reasons), StringComparison.Ordinal);
+        Assert.False(behind.Figures.ContainsKey("electedPassAgeSeconds"));
+    }
+
+    [Fact]
+    public void Judge_ElectedPassTooOld_IsBehind_WithFailedNotificationsFailing()
+    {
+        // Arrange
+        var old = F("monitor_warning_elected_pass_age", PipelineHealthService.ElectedPassBehindSeconds + 1);
+
+        // Act
+        var behind = PipelineHealthService.Judge("alerting", "warning", 1, [Snapshot("warning", old)]);
+        var failing = PipelineHealthService.Judge("alerting", "warning", 1, [Snapshot("warning", old, F("monitor_warning_sends", 1, ("status", "failed")))]);
+
+        // Assert
+        Assert.Equal("behind", behind.Status);
+        Assert.Contains("elected evaluator", Assert.Single(behind.Reasons), StringComparison.Ordinal);
+        Assert.Equal("failing", failing.Status);
+        Assert.Equal(2, failing.Reasons.Count);
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:8100", "http://127.0.0.1:8100")]
     [InlineData("http://0.0.0.0:8100", "http://127.0.0.1:8100")]

@@ -153,6 +153,7 @@ internal sealed partial class EvaluationWorker(
         }
         var evaluated = _evaluator.Evaluate(batch, result.Partition.Value, catalog.Rules, _events);
         metrics.Evaluated(evaluated);
+        metrics.Evaluated(batch);
     }
 
     /// <summary>Persists state and transitions (retrying while MySQL is unavailable), then commits the offsets.</summary>
@@ -251,6 +252,7 @@ internal sealed partial class EvaluationWorker(
     {
         // The next owner loads the persisted state; whatever was not persisted is redelivered to it.
         _evaluator.Clear();
+        metrics.Lag.PartitionsReleased();
         _events.Clear();
         _uncommitted.Clear();
         _pendingMessages = 0;
