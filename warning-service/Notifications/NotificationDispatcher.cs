@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Data;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -15,7 +17,8 @@ namespace Monitor.WarningService.Notifications;
 /// <summary>
 /// Sends the outbox. Rows are claimed atomically (so two instances never send the same row), channels are
 /// sent in parallel (a failing channel never blocks the others), every send is retried with backoff and
-/// written to the push log. Also queues repeats of still-firing, unacknowledged alerts.
+/// written to the push log. A channel's rate limit holds across all instances: each message takes a slot in MySQL
+/// first (<see cref="TryTakeRateSlotAsync"/>). Also queues repeats of still-firing, unacknowledged alerts.
 /// </summary>
 internal sealed partial class NotificationDispatcher(
     IDbContextFactory<WarningDbContext> dbFactory,
@@ -33,7 +36,8 @@ internal sealed partial class NotificationDispatcher(
     private const int ClaimBatch = 100;
     private readonly WarningOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, int> _consecutiveFailures = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Queue<long>> _recentSends = new(StringComparer.Ordinal);
+    /// <summary>A push_log id below which every row is older than any rate window (so the slot count reads a short id range).</summary>
+    private long _pushLogFloor;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,6 +79,13 @@ internal sealed partial class NotificationDispatcher(
             if (count == 0)
             {
                 return 0;
+            }
+            if (_options.ChannelRateLimitPerMinute > 0)
+            {
+                var oldMs = nowMs - 10 * (long)_options.ChannelRateLimitWindow.TotalMilliseconds;
+                var floor = _pushLogFloor;
+                _pushLogFloor = (await db.Database.SqlQuery<long>($"SELECT COALESCE(MAX(Id), {floor}) AS Value FROM push_log WHERE Id > {floor} AND AtMs < {oldMs}")
+                    .ToListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(floor);
             }
             claimed = await db.Notifications.AsNoTracking().Where(n => n.ClaimToken == token).OrderBy(n => n.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
             var ids = claimed.Select(n => n.AlertId).Distinct().ToList();
@@ -118,11 +129,13 @@ internal sealed partial class NotificationDispatcher(
         var groups = _options.GroupWindow > TimeSpan.Zero
             ? sendable.GroupBy(x => (x.Row.Kind, x.Alert.RuleId)).Select(g => g.ToList()).ToList()
             : sendable.Select(x => new List<(NotificationEntity Row, AlertEntity Alert)> { x }).ToList();
-        foreach (var group in groups)
+        for (int g = 0; g < groups.Count; g++)
         {
-            if (!TryTakeRateSlot(channelName))
+            var group = groups[g];
+            var slotToken = await TryTakeRateSlotAsync(channelName, group.Select(x => x.Row.Id).ToList(), token, g, cancellationToken).ConfigureAwait(false);
+            if (slotToken is null)
             {
-                // Over the channel's rate limit: give the rows back; they go out when the minute allows.
+                // Over the channel's rate limit: give the rows back; they go out when the window allows.
                 foreach (var (row, _) in group)
                 {
                     await ReleaseAsync(row, token, cancellationToken).ConfigureAwait(false);
@@ -131,10 +144,12 @@ internal sealed partial class NotificationDispatcher(
                 continue;
             }
             var log = await SendAsync(group, channel, cancellationToken).ConfigureAwait(false);
+            // One time for the whole group: the slot count sees one message per (time, payload digest).
+            var atMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             foreach (var (row, _) in group)
             {
-                await FinishAsync(row, token, log.Status, Entry(row, channel, channel.Name, log.PayloadDigest, log.Status, log.Reply, log.Attempts, log.LatencyMs, log.Error),
-                    cancellationToken).ConfigureAwait(false);
+                await FinishAsync(row, slotToken, log.Status, Entry(row, channel, channel.Name, log.PayloadDigest, log.Status, log.Reply, log.Attempts, log.LatencyMs, log.Error),
+                    cancellationToken, atMs).ConfigureAwait(false);
             }
         }
     }
@@ -195,7 +210,7 @@ internal sealed partial class NotificationDispatcher(
     };
 
     /// <summary>Records the outcome: the push-log row and the notification's final status, in one round trip.</summary>
-    private async Task FinishAsync(NotificationEntity row, string token, string status, PushLogEntity? log, CancellationToken cancellationToken)
+    private async Task FinishAsync(NotificationEntity row, string token, string status, PushLogEntity? log, CancellationToken cancellationToken, long atMs = 0)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         if (log is null)
@@ -204,7 +219,7 @@ internal sealed partial class NotificationDispatcher(
                 .ExecuteUpdateAsync(u => u.SetProperty(n => n.Status, status), cancellationToken).ConfigureAwait(false);
             return;
         }
-        var at = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var at = atMs > 0 ? atMs : timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO push_log (NotificationId, AlertId, Channel, ChannelType, Kind, PayloadDigest, Status, Reply, Attempts, LatencyMs, Error, AtMs)
             VALUES ({log.NotificationId}, {log.AlertId}, {log.Channel}, {log.ChannelType}, {log.Kind}, {log.PayloadDigest}, {log.Status}, {log.Reply}, {log.Attempts}, {log.LatencyMs}, {log.Error}, {at});
@@ -220,28 +235,48 @@ internal sealed partial class NotificationDispatcher(
             .ConfigureAwait(false);
     }
 
-    private bool TryTakeRateSlot(string channel)
+    /// <summary>
+    /// Takes one of the channel's sends in the rate window for a message made of the claimed rows
+    /// <paramref name="rowIds"/>, counted over all instances: with the channel's row locked (so deciding is serialised
+    /// across instances), the messages in the window are those finished (push_log rows with attempts, one per time
+    /// and payload digest) plus those in flight (rows whose claim carries a slot token, one per token). Returns the slot
+    /// token the rows now carry, or null when the window is full (the rows keep the claim token; the caller releases them).
+    /// </summary>
+    private async Task<string?> TryTakeRateSlotAsync(string channel, List<long> rowIds, string token, int group, CancellationToken cancellationToken)
     {
-        if (_options.ChannelRateLimitPerMinute <= 0)
+        var limit = _options.ChannelRateLimitPerMinute;
+        if (limit <= 0)
         {
-            return true;
+            return token;
         }
-        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        var queue = _recentSends.GetOrAdd(channel, _ => new Queue<long>());
-        lock (queue)
+        var nowMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var sinceMs = nowMs - (long)_options.ChannelRateLimitWindow.TotalMilliseconds;
+        var floor = _pushLogFloor;
+        var slotToken = string.Create(CultureInfo.InvariantCulture, $"{token}{SlotMark}{group}");
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        // Read committed: the counts must see what the previous holder of the lock committed just before.
+        await using var tx = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await db.Database.SqlQuery<long>($"SELECT Id AS Value FROM channels WHERE Name = {channel} FOR UPDATE").ToListAsync(cancellationToken).ConfigureAwait(false);
+        var finished = (await db.Database.SqlQuery<long>(
+            $"SELECT COUNT(*) AS Value FROM (SELECT DISTINCT AtMs, PayloadDigest FROM push_log WHERE Id > {floor} AND Channel = {channel} AND AtMs > {sinceMs} AND Attempts > 0) m")
+            .ToListAsync(cancellationToken).ConfigureAwait(false)).Single();
+        var slotPattern = "%" + SlotMark + "%";
+        var inFlight = (await db.Database.SqlQuery<long>(
+            $"SELECT COUNT(DISTINCT ClaimToken) AS Value FROM notifications WHERE Status = 'sending' AND ClaimedUntilMs >= {nowMs} AND Channel = {channel} AND ClaimToken LIKE {slotPattern}")
+            .ToListAsync(cancellationToken).ConfigureAwait(false)).Single();
+        if (finished + inFlight >= limit)
         {
-            while (queue.Count > 0 && queue.Peek() <= now - 60_000)
-            {
-                queue.Dequeue();
-            }
-            if (queue.Count >= _options.ChannelRateLimitPerMinute)
-            {
-                return false;
-            }
-            queue.Enqueue(now);
-            return true;
+            await tx.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            return null;
         }
+        await db.Notifications.Where(n => rowIds.Contains(n.Id) && n.ClaimToken == token)
+            .ExecuteUpdateAsync(u => u.SetProperty(n => n.ClaimToken, slotToken), cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return slotToken;
     }
+
+    /// <summary>Marks a claim token as holding a rate slot (claim tokens are hex GUIDs, so it never occurs otherwise).</summary>
+    private const string SlotMark = ":s";
 
     /// <summary>Queues a repeat for every firing, unacknowledged alert whose repeat interval elapsed; the conditional update makes one instance win.</summary>
     internal async Task QueueRepeatsAsync(CancellationToken cancellationToken)

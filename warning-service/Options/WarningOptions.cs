@@ -66,9 +66,16 @@ public sealed class WarningOptions
     [Range(1, 1000)]
     public int ChannelFailingAfter { get; set; } = 3;
 
-    /// <summary>Most sends per channel per minute; further notifications wait (count, 0 = unlimited). The default is 60.</summary>
+    /// <summary>
+    /// Most sends per channel per <see cref="ChannelRateLimitWindow"/> (a minute unless changed), counted across all
+    /// instances in MySQL; further notifications wait (count, 0 = unlimited). The default is 60.
+    /// </summary>
     [Range(0, 100_000)]
     public int ChannelRateLimitPerMinute { get; set; } = 60;
+
+    /// <summary>The sliding window of <see cref="ChannelRateLimitPerMinute"/>. The default is 1 minute.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ChannelRateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Notifications wait this long so that the same transition of one rule on several hosts goes out as one message
