@@ -38,7 +38,7 @@ internal sealed class LoadGenOptions
     public int Persisters { get; set; } = 2;
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
     public int BatchPoints { get; set; } = 5000;
-    public int BacklogPoints { get; set; } = 400_000;
+    public int BacklogPoints { get; set; } = 1_000_000;
     public int BacklogHosts { get; set; } = 1000;
     public int Partitions { get; set; } = 32;
     public int ProbeHosts { get; set; } = 25;
@@ -71,7 +71,7 @@ internal sealed class LoadGenOptions
           --persisters N                persistent-service processes, and raw writers (default 2)
           --flush-interval 1s           Persistence:FlushInterval of the started persistence services
           --batch-points N              Persistence:MaxBatchPoints and the raw write's batch size (default 5000)
-          --backlog-points N            points pre-filled into Kafka for the persistence figure (default 400000)
+          --backlog-points N            points pre-filled into Kafka for the persistence figure (default 1000000)
           --partitions N                partitions of the run's own topics (default 32)
           --probe-hosts N               hosts whose samples are timed to InfluxDB in rate mode (default 25)
           --out FILE                    also write the results as Markdown to FILE
