@@ -30,6 +30,11 @@ describe('manage client', () => {
     expect(f.mock.calls[0][1].method).toBe('POST');
     expect(JSON.parse(f.mock.calls[0][1].body as string)).toEqual({ hostId: 'n1', location: 'dc1' });
   });
+  it('reads the pipeline health summary', async () => {
+    const f = route(() => ({ healthy: true, behind: [], stages: [], instances: [] }));
+    expect((await manage.pipelineHealth()).healthy).toBe(true);
+    expect(urls(f)).toEqual(['/api/v1/manage/pipeline/health']);
+  });
   it('login posts the contract shape', async () => {
     const f = route(() => undefined);
     await manage.login('admin', 'pw');

@@ -1,6 +1,7 @@
 // Typed clients of the services' versioned HTTP APIs (through nginx, same origin).
 import { buildQuery } from './router';
 import { request, seg } from './http';
+import type { PipelineHealth } from './pipeline';
 
 // ---------------------------------------------------------------- manage
 export interface Host {
@@ -62,6 +63,7 @@ export const manage = {
   liveness: (signal?: AbortSignal) => request<Liveness>(`${M}/liveness`, { signal }),
   notManaged: (signal?: AbortSignal) => request<{ hosts: HostLiveness[] }>(`${M}/not-managed-hosts`, { signal }),
   services: (signal?: AbortSignal) => request<{ synced: boolean; instances: ServiceInstance[] }>(`${M}/services`, { signal }),
+  pipelineHealth: (signal?: AbortSignal) => request<PipelineHealth>(`${M}/pipeline/health`, { signal }),
   login: (username: string, password: string) =>
     request<void>(`${M}/auth/login`, { method: 'POST', body: { username, password }, noAuthRedirect: true }),
   logout: () => request<void>(`${M}/auth/logout`, { method: 'POST', noAuthRedirect: true }),
