@@ -32,7 +32,7 @@ internal sealed class LoadGenOptions
     public TimeSpan Warmup { get; set; } = TimeSpan.FromSeconds(3);
     public int Rounds { get; set; } = 2;
     public int SamplesPerBatch { get; set; } = 20;
-    public int Window { get; set; } = 16;
+    public int Window { get; set; } = 64;
     public int Reports { get; set; } = 2;
     public IReadOnlyList<string> ReportUrls { get; set; } = [];
     public int Persisters { get; set; } = 2;
@@ -65,7 +65,8 @@ internal sealed class LoadGenOptions
           --warmup 3s                   excluded from every rate figure (default 3s)
           --rounds N                    max mode: alternate sink and report runs N times (default 2)
           --samples N                   samples per batch (default 20)
-          --window N                    batches in flight per stream in max mode (default 16)
+          --window N                    batches in flight per stream in max mode (default 64, the report
+                                        service's Report:MaxInFlightPerStream)
           --reports N                   report-service processes to start (default 2)
           --report-urls u1,u2           use running report services instead (gRPC URLs; max mode only)
           --persisters N                persistent-service processes, and raw writers (default 2)

@@ -470,6 +470,8 @@ internal sealed partial class Runner(LoadGenOptions o, StackEndpoints stack) : I
         // A private prefix: the stack's nginx sync must not route real agents to the benchmark's instances.
         ["Etcd__Prefix"] = $"/monitor-bench-{_runId}/services",
         ["Etcd__LeaseTtl"] = "00:00:05",
+        // The benchmark measures the pipeline, not access control: its clients present no token.
+        ["Auth__Enabled"] = "false",
     };
 
     private async Task<List<ChildService>> StartReportsAsync(int count, CancellationToken ct)
