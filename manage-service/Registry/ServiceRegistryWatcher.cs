@@ -1,15 +1,16 @@
-using Etcdserverpb;
-using Google.Protobuf;
+using Google.Protobuf.Collections;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Monitor.ManageService.Extensions;
 using Monitor.ManageService.Options;
+using Monitor.ServiceDefaults.Discovery;
+using Mvccpb;
 
 namespace Monitor.ManageService.Registry;
 
 /// <summary>
-/// Keeps <see cref="ServiceRegistryView"/> current: a range read of the prefix, then a watch from the next revision
-/// (so no change between the two is lost). When the stream breaks it reconnects (next endpoint) and starts over
+/// Keeps <see cref="ServiceRegistryView"/> current through <see cref="EtcdPrefixWatch"/>: a range read of the prefix,
+/// then a watch from the next revision (so no change between the two is lost). When the stream breaks it reconnects (next endpoint) and starts over
 /// from a fresh snapshot. Watch-driven: etcd pushes every put and delete, nothing is polled.
 /// </summary>
 internal sealed partial class ServiceRegistryWatcher(
@@ -27,52 +28,11 @@ internal sealed partial class ServiceRegistryWatcher(
             Log.Disabled(logger);
             return;
         }
-        var key = ByteString.CopyFromUtf8(view.Prefix);
-        var rangeEnd = ByteString.CopyFromUtf8(RangeEnd(view.Prefix));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var channel = etcd.Channel;
-                var range = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = key, RangeEnd = rangeEnd }, cancellationToken: stoppingToken).ConfigureAwait(false);
-                view.Reset(range.Kvs.Select(kv => (kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.Lease)));
-                metrics.RegistryEvent("snapshot");
-
-                using var call = new Watch.WatchClient(channel).Watch(cancellationToken: stoppingToken);
-                await call.RequestStream.WriteAsync(new WatchRequest
-                {
-                    CreateRequest = new WatchCreateRequest { Key = key, RangeEnd = rangeEnd, StartRevision = range.Header.Revision + 1 },
-                }, stoppingToken).ConfigureAwait(false);
-
-                await foreach (var response in call.ResponseStream.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-                {
-                    if (response.Created)
-                    {
-                        view.Synced = true;
-                        Log.Watching(logger, view.Prefix, etcd.CurrentEndpoint, range.Kvs.Count, range.Header.Revision);
-                    }
-                    if (response.Canceled)
-                    {
-                        throw new InvalidOperationException($"etcd cancelled the watch: {response.CancelReason} (compacted at {response.CompactRevision})");
-                    }
-                    foreach (var ev in response.Events)
-                    {
-                        var k = ev.Kv.Key.ToStringUtf8();
-                        if (ev.Type == Mvccpb.Event.Types.EventType.Put)
-                        {
-                            view.Put(k, ev.Kv.Value.ToStringUtf8(), ev.Kv.Lease);
-                            metrics.RegistryEvent("put");
-                            Log.InstancePut(logger, k);
-                        }
-                        else
-                        {
-                            view.Delete(k, timeProvider.GetUtcNow());
-                            metrics.RegistryEvent("delete");
-                            Log.InstanceGone(logger, k);
-                        }
-                    }
-                }
-                throw new InvalidOperationException("etcd ended the watch stream");
+                await EtcdPrefixWatch.RunAsync(etcd.Channel, view.Prefix, OnSnapshot, OnEvents, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -95,8 +55,39 @@ internal sealed partial class ServiceRegistryWatcher(
         }
     }
 
+    private ValueTask OnSnapshot(RepeatedField<KeyValue> kvs)
+    {
+        view.Reset(kvs.Select(kv => (kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.Lease)));
+        metrics.RegistryEvent("snapshot");
+        // The watch that follows starts at the snapshot's next revision, so from here on nothing is missed.
+        view.Synced = true;
+        Log.Watching(logger, view.Prefix, etcd.CurrentEndpoint, kvs.Count);
+        return ValueTask.CompletedTask;
+    }
+
+    private ValueTask OnEvents(RepeatedField<Event> events)
+    {
+        foreach (var ev in events)
+        {
+            var k = ev.Kv.Key.ToStringUtf8();
+            if (ev.Type == Event.Types.EventType.Put)
+            {
+                view.Put(k, ev.Kv.Value.ToStringUtf8(), ev.Kv.Lease);
+                metrics.RegistryEvent("put");
+                Log.InstancePut(logger, k);
+            }
+            else
+            {
+                view.Delete(k, timeProvider.GetUtcNow());
+                metrics.RegistryEvent("delete");
+                Log.InstanceGone(logger, k);
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>The etcd range end that covers every key starting with <paramref name="prefix"/>.</summary>
-    internal static string RangeEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+    internal static string RangeEnd(string prefix) => EtcdPrefixWatch.RangeEnd(prefix);
 
     private static partial class Log
     {
@@ -104,8 +95,8 @@ internal sealed partial class ServiceRegistryWatcher(
         public static partial void Disabled(ILogger logger);
 
         [LoggerMessage(EventId = 6041, EventName = "RegistryWatching", Level = LogLevel.Information,
-            Message = "Watching {Prefix} on {Endpoint} ({Count} instances at revision {Revision})")]
-        public static partial void Watching(ILogger logger, string prefix, string endpoint, int count, long revision);
+            Message = "Watching {Prefix} on {Endpoint} ({Count} instances)")]
+        public static partial void Watching(ILogger logger, string prefix, string endpoint, int count);
 
         [LoggerMessage(EventId = 6042, EventName = "RegistryWatchFailed", Level = LogLevel.Warning, Message = "The etcd watch on {Endpoint} failed; reconnecting")]
         public static partial void WatchFailed(ILogger logger, string endpoint, Exception exception);
