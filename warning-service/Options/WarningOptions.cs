@@ -130,6 +130,9 @@ public sealed class WarningOptions
         "monitor_report_samples_rejected", "monitor_report_batches_saturated", "monitor_report_inflight", "monitor_report_kafka_produce_duration_avg",
         "monitor_warning_sends", "monitor_warning_detection_latency_avg", "monitor_registry_live_instances",
         "monitor_registry_kinds_without_instances", "monitor_registry_lost_instances",
+        // Rule-evaluation lag and the runtime figures services, agents (component=agent) and probers report.
+        "monitor_warning_evaluation_lag", "monitor_warning_elected_pass_age", "monitor_process_cpu_percent", "monitor_process_working_set_bytes",
+        "monitor_gc_heap_bytes", "monitor_gc_collections", "monitor_gc_pause_seconds", "monitor_threadpool_queue_length", "monitor_exceptions",
     ];
 }
 
