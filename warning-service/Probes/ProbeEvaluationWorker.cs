@@ -31,6 +31,8 @@ internal sealed partial class ProbeEvaluationWorker(
     TimeProvider timeProvider,
     ILogger<ProbeEvaluationWorker> logger) : BackgroundService
 {
+    private static readonly byte[] ProbeMetricUtf8 = System.Text.Encoding.UTF8.GetBytes(ProbeRules.Metric);
+
     private readonly KafkaOptions _kafka = kafkaOptions.Value;
     private readonly WarningOptions _options = warningOptions.Value;
     private readonly ProbeEvaluator _evaluator = new(locations);
@@ -119,6 +121,12 @@ internal sealed partial class ProbeEvaluationWorker(
         }
         _pendingMessages++;
         _uncommitted[result.TopicPartition] = result.Offset.Value + 1;
+        // Nearly every batch on the topic is plain metrics: a vectorised byte search for the metric name (protobuf
+        // strings are raw UTF-8) skips them without parsing; a batch that merely mentions it is parsed and checked.
+        if (result.Message.Value is not { } bytes || bytes.AsSpan().IndexOf(ProbeMetricUtf8) < 0)
+        {
+            return;
+        }
         SampleBatch batch;
         try
         {
