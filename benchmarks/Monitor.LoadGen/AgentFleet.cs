@@ -90,7 +90,8 @@ internal sealed class AgentFleet : IDisposable
     }
 
     /// <summary>Rate mode: every host sends one fresh snapshot (timestamp = now) every 1/<paramref name="hz"/> s, hosts evenly staggered.</summary>
-    public Task RunRateAsync(int hosts, double hz, int samplesPerBatch, IngestCounters counters, Action<int, long>? onSent, CancellationToken stop)
+    public Task RunRateAsync(int hosts, double hz, int samplesPerBatch, IngestCounters counters, Action<int, long>? onSent, CancellationToken stop,
+        Action<int, ulong, SampleBatch>? shape = null)
     {
         var period = TimeSpan.FromSeconds(1 / hz);
         return Task.WhenAll(Enumerable.Range(0, hosts).Select(i =>
@@ -100,6 +101,7 @@ internal sealed class AgentFleet : IDisposable
             {
                 var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
                 var batch = SampleWorkload.CreateBatch(hostId, seq, samplesPerBatch, now, seed: (int)seq + i);
+                shape?.Invoke(i, seq, batch);
                 onSent?.Invoke(i, now);
                 return batch;
             }, window: 8, period, offset: period * i / hosts, counters, stop);

@@ -45,6 +45,7 @@ internal sealed class LoadGenOptions
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromMilliseconds(50);
     public string? Out { get; set; }
     public bool Keep { get; set; }
+    public bool Warning { get; set; }
     public Dictionary<string, string> ReportEnv { get; } = [];
     public Dictionary<string, string> PersisterEnv { get; } = [];
 
@@ -77,6 +78,9 @@ internal sealed class LoadGenOptions
           --probe-hosts N               hosts whose samples are timed to InfluxDB in rate mode (default 25)
           --out FILE                    also write the results as Markdown to FILE
           --keep                        keep the run's InfluxDB databases
+          --warning                     rate mode: also run a warning-service on the same topic (10 rules per host,
+                                        cpu_rate breaching on 1 % of hosts per second) and time sample → webhook,
+                                        against the end-to-end p99 of the same run (issue #7, target <= 1.2x)
           --report-env K=V              extra environment of the started report services (repeatable),
                                         e.g. Kafka__Producer__linger.ms=1
           --persister-env K=V           extra environment of the started persistence services (repeatable),
@@ -118,6 +122,7 @@ internal sealed class LoadGenOptions
                 case "--probe-interval": o.ProbeInterval = ParseDuration(name, Next()); break;
                 case "--out": o.Out = Next(); break;
                 case "--keep": o.Keep = true; break;
+                case "--warning": o.Warning = true; break;
                 case "--report-env": AddEnv(o.ReportEnv, name, Next()); break;
                 case "--persister-env": AddEnv(o.PersisterEnv, name, Next()); break;
                 default: throw new ArgumentException($"unknown option {name}");

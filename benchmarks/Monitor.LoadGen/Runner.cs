@@ -401,31 +401,66 @@ internal sealed partial class Runner(LoadGenOptions o, StackEndpoints stack) : I
         // The samples topic already holds the max-rate traffic: this group starts at the end of it.
         var persisters = await StartPersistersAsync("e2e", o.Persisters, SamplesTopic, db, latest: true, ct);
         await WaitAssignedAsync(persisters, ct);
+        await using var warning = o.Warning ? await WarningProbe.StartAsync(stack, _runId, CommonEnv(SamplesTopic), ct) : null;
 
         var probe = new LatencyProbe(hosts, o.ProbeHosts);
         var counters = new IngestCounters { RecordAckLatency = true };
         using var fleet = new AgentFleet([.. _reports.Select(r => r.GrpcUrl!)]);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var probeStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var run = fleet.RunRateAsync(hosts, o.Hz, o.SamplesPerBatch, counters, probe.OnSent, stop.Token);
+        var run = fleet.RunRateAsync(hosts, o.Hz, o.SamplesPerBatch, counters, probe.OnSent, stop.Token, warning is null ? null : WarningProbe.Shape);
         var probing = probe.RunAsync(_influx, db, o.ProbeInterval, TimeSpan.FromSeconds(15), probeStop.Token);
 
         var warmup = o.Warmup < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : o.Warmup;
         await ProgressAsync("rate warm-up", warmup, counters, ct);
+        if (warning is not null)
+        {
+            // Its consumer joins the group after start-up: measure only once it evaluates.
+            var settle = Stopwatch.StartNew();
+            while (await warning.EvaluationsAsync(ct) == 0 && settle.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(500, ct);
+            }
+        }
         counters.ClearAckLatencies();
         probe.Recording = true;
         var a0 = Interlocked.Read(ref counters.AckedSamples);
-        var cpu = new CpuMeter([("loadgen", Environment.ProcessId), .. _reports.Select(r => ("report", r.Pid)), .. persisters.Select(p => ("persistence", p.Pid)), .. StackProcesses()]);
+        var recordFromMs = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        var evaluations0 = warning is null ? 0 : await warning.EvaluationsAsync(ct);
+        var warningCpu0 = warning is null ? TimeSpan.Zero : CpuTime.Of(warning.Service.Pid);
+        var cpu = new CpuMeter([("loadgen", Environment.ProcessId), .. _reports.Select(r => ("report", r.Pid)), .. persisters.Select(p => ("persistence", p.Pid)),
+            .. warning is null ? Array.Empty<(string, int)>() : [("warning", warning.Service.Pid)], .. StackProcesses()]);
         var clock = Stopwatch.StartNew();
         await ProgressAsync($"rate {hosts} hosts x {o.Hz} Hz", o.EffectiveRateDuration, counters, ct, () => $", {probe.Latencies().Length} probe samples timed");
         probe.Recording = false;
+        var recordToMs = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
         var elapsed = clock.Elapsed.TotalSeconds;
+        var evaluations = warning is null ? 0 : await warning.EvaluationsAsync(ct) - evaluations0;
+        var warningCpu = warning is null ? 0 : (CpuTime.Of(warning.Service.Pid) - warningCpu0).TotalSeconds;
         var acked = Interlocked.Read(ref counters.AckedSamples) - a0;
         var (cpuText, _) = cpu.Measure();
         await stop.CancelAsync();
         await run;
         await probeStop.CancelAsync();
         await probing;
+        var detections = Array.Empty<double>();
+        if (warning is not null)
+        {
+            // The last breaches of the window may still be on their way: wait until nothing new arrived for 3 s.
+            var quiet = Stopwatch.StartNew();
+            var seen = -1;
+            while (quiet.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                detections = warning.Latencies(recordFromMs, recordToMs);
+                if (detections.Length != seen)
+                {
+                    seen = detections.Length;
+                    quiet.Restart();
+                }
+                await Task.Delay(250, ct);
+            }
+        }
+        var persisted = warning is null ? (double.NaN, 0) : await warning.PersistedDetectionAsync(ct);
         ClearProgress();
         var writes = await PrometheusScrape.SumAsync(persisters.Select(p => p.HttpUrl), "monitor_persistence_write_duration_milliseconds_count", ct);
         var writeMs = await PrometheusScrape.SumAsync(persisters.Select(p => p.HttpUrl), "monitor_persistence_write_duration_milliseconds_sum", ct);
@@ -456,7 +491,32 @@ internal sealed partial class Runner(LoadGenOptions o, StackEndpoints stack) : I
         Line("");
         Line($"**p99 = {Stats.N(p99)} ms** (target <= flush interval + 250 ms = {target:F0} ms).");
         Line("");
+        string? warningSummary = null;
+        if (warning is not null)
+        {
+            var wp99 = Stats.Percentile(detections, 99);
+            var ratio = wp99 / p99;
+            var expected = hosts * o.Hz * (recordToMs - recordFromMs) / 1000.0 / 100;
+            Line($"Alert detection in the same run: one warning-service process (consumer group of its own on the same topic, {WarningProbe.RuleCount} rules for every host, consecutive breaches 1), " +
+                $"`{WarningProbe.TimedMetric}` breaching on 1 % of the hosts per second (about {Stats.N(expected)} firing notifications expected from the measured window), notified to a webhook receiver in this process. " +
+                "Latency = sample timestamp → firing notification received (Kafka, evaluation, MySQL transaction, offset commit, outbox dispatcher, HTTP).");
+            Line("");
+            Line("| measure | value |");
+            Line("| --- | --- |");
+            Line($"| sample timestamp → firing notification received (n = {detections.Length}) | p50 {Stats.N(Stats.Percentile(detections, 50))} ms, p90 {Stats.N(Stats.Percentile(detections, 90))} ms, p99 {Stats.N(wp99)} ms, max {Stats.N(detections.Length == 0 ? double.NaN : detections.Max())} ms |");
+            Line($"| sample timestamp → firing transition persisted in MySQL (the service's own histogram, whole run, n = {Stats.N(persisted.Item2)}) | mean {Stats.N(persisted.Item1)} ms |");
+            Line($"| warning-service evaluations (rule, host) in the window | {Stats.N(evaluations)} ({Stats.N(evaluations / elapsed)}/s) |");
+            Line($"| warning-service CPU | {Stats.F(warningCpu / elapsed)} cores; {(evaluations > 0 ? Stats.F(warningCpu * 1e6 / evaluations) : "n/a")} µs per evaluated (rule, host) sample |");
+            Line("");
+            Line($"**detection p99 / ingest end-to-end p99 = {Stats.N(wp99)} / {Stats.N(p99)} ms = {Stats.F(ratio)}** (target <= 1.2).");
+            Line("");
+            warningSummary = $"| alert detection latency, {hosts} hosts x {WarningProbe.RuleCount} rules at {o.Hz} Hz | p50 {Stats.N(Stats.Percentile(detections, 50))} ms, p99 {Stats.N(wp99)} ms | ingest end-to-end p99 {Stats.N(p99)} ms | {Stats.F(ratio)} | <= 1.20 | {(ratio <= 1.2 && detections.Length > 0 ? "met" : "missed")} |";
+        }
         _summary.Add($"| (iii) end-to-end latency, {hosts} hosts x {o.Hz} Hz | p50 {Stats.N(Stats.Percentile(latencies, 50))} ms, p99 {Stats.N(p99)} ms | (flush interval {o.FlushInterval.TotalMilliseconds} ms) | p99 {Stats.N(p99)} ms | <= {target:F0} ms | {(p99 <= target && probe.PendingCount == 0 ? "met" : "missed")} |");
+        if (warningSummary is not null)
+        {
+            _summary.Add(warningSummary);
+        }
     }
 
     // ---------------------------------------------------------------- processes and helpers
