@@ -11,6 +11,7 @@ namespace Monitor.Prober.UnitTests;
 /// The prober reports its own spool and runtime figures every <c>Agent:Interval</c> as one batch of its host, all
 /// labelled <c>component="prober"</c> (apart from an agent's series on the same host). Time is driven by a fake clock.
 /// </summary>
+[Collection(SelfFiguresCollection.Name)]
 public sealed class SelfFiguresWorkerTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "monitor-prober-self-" + Guid.NewGuid().ToString("N")[..8]);
@@ -95,4 +96,11 @@ public sealed class SelfFiguresWorkerTests : IDisposable
         Assert.Contains(samples, s => s.Metric == "agent_spool_bytes");
         Assert.DoesNotContain(samples, s => s.Metric.StartsWith("monitor_", StringComparison.Ordinal));
     }
+}
+
+/// <summary>Runs alone: its polling loop must not slow down the scheduler tests, whose fake-clock steps race real threads.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SelfFiguresCollection
+{
+    public const string Name = "prober self figures";
 }
