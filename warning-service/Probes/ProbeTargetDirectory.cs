@@ -49,7 +49,9 @@ internal sealed partial class ProbeTargetDirectory(
             var delay = options.Value.RefreshInterval;
             try
             {
-                var watermark = await WatermarkAsync(stoppingToken).ConfigureAwait(false);
+                // Retirement starts from the second read: at start-up manage may not be registered yet and the
+                // database may still be migrating, and a read that fails leaves nothing to compare anyway.
+                var watermark = Loaded ? await WatermarkAsync(stoppingToken).ConfigureAwait(false) : null;
                 var response = await client.ListTargetsAsync(new ListTargetsRequest(),
                     deadline: timeProvider.GetUtcNow().Add(options.Value.CallTimeout).UtcDateTime, cancellationToken: stoppingToken).ConfigureAwait(false);
                 _channels = response.Targets.ToFrozenDictionary(t => t.Spec.Name, t => t.Spec.Channels.ToArray(), StringComparer.Ordinal);
