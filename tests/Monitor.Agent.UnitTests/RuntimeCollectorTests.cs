@@ -109,14 +109,15 @@ public sealed partial class RuntimeCollectorTests
         {
             var previous = first.Single(p => p.Metric == f.Metric && p.LabelValue == f.LabelValue);
             Assert.True(f.Total >= previous.Total, f.Metric);
-            Assert.Equal(f.Total - previous.Total, f.Value, 5);
+            // Both are rounded to 6 decimals: compare with a tolerance, not by decimal places (rounding boundaries).
+            Assert.Equal(f.Total - previous.Total, f.Value, 1e-5);
         }
         var gen0 = second.Single(f => f.Metric == "monitor_gc_collections" && f.LabelValue == "gen0");
         Assert.True(gen0.Value >= 1);
         var cpuSeconds = second.Single(f => f.Metric == "monitor_process_cpu_seconds").Value;
         Assert.True(cpuSeconds > 0);
         var expectedPercent = cpuSeconds / 4 / Environment.ProcessorCount * 100;
-        Assert.Equal(expectedPercent, second.Single(f => f.Metric == "monitor_process_cpu_percent").Value, 2);
+        Assert.Equal(expectedPercent, second.Single(f => f.Metric == "monitor_process_cpu_percent").Value, 0.002);
         Assert.Equal(6, second.Single(f => f.Metric == "monitor_process_uptime_seconds").Value);
     }
 
