@@ -16,7 +16,10 @@ internal sealed class RedisProbe(RedisProbeConfig config, TimeSpan timeout) : IP
 
     public async Task<ProbeResult> RunAsync(CancellationToken cancellationToken)
     {
-        var ms = Math.Max(100, (int)timeout.TotalMilliseconds);
+        // The client library's own timeouts sit a second past the target's, so that the runner's deadline decides a
+        // silent server (reason 'timeout'): equal ones raced it, and under load the library's connect failure
+        // ('error') sometimes came first.
+        var ms = Math.Max(100, (int)timeout.TotalMilliseconds) + 1_000;
         var options = new ConfigurationOptions
         {
             AbortOnConnectFail = true,
