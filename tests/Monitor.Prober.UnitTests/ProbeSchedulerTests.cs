@@ -83,7 +83,19 @@ public sealed class ProbeSchedulerTests : IAsyncLifetime
         await _scheduler.StopAsync(CancellationToken.None);
         _scheduler.Dispose();
         _spool.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        // A loop removed by a test (not awaited by StopAsync) may still be finishing its last spool write.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(_dir, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 10)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     private static TargetDefinition Tcp(string name, int port, bool enabled = true, double intervalS = 10) =>
@@ -128,6 +140,7 @@ public sealed class ProbeSchedulerTests : IAsyncLifetime
 
         // Act: the port changes while the probe runs.
         _store.Publish(TargetStore.StaticSource, [Tcp("a", 2)]);
+        await UntilAsync(() => _scheduler.TargetOf("a")?.Config["port"] == "2", "edit applied");
         await Task.Delay(100, TestContext.Current.CancellationToken);
         var cancelledByEdit = running.Token.IsCancellationRequested;
         running.Result.SetResult(ProbeResult.Ok([]));
@@ -151,7 +164,7 @@ public sealed class ProbeSchedulerTests : IAsyncLifetime
 
         // Act
         _store.Publish(TargetStore.StaticSource, [Tcp("a", 1, intervalS: 5)]);
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        await UntilAsync(() => _scheduler.TargetOf("a")?.Interval == TimeSpan.FromSeconds(5), "edit applied");
         _time.Advance(TimeSpan.FromSeconds(5));
 
         // Assert
@@ -168,6 +181,8 @@ public sealed class ProbeSchedulerTests : IAsyncLifetime
 
         // Act
         _store.Publish(TargetStore.StaticSource, [Tcp("a", 1, enabled: false)]);
+        // The scheduler applies the store's change on its own loop: only once it has can the clock move on.
+        await UntilAsync(() => _scheduler.TargetOf("a") is { Enabled: false }, "pause applied");
         for (int i = 0; i < 5; i++)
         {
             await Task.Delay(20, TestContext.Current.CancellationToken);

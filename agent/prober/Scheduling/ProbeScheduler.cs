@@ -52,6 +52,15 @@ internal sealed partial class ProbeScheduler(
         }
     }
 
+    /// <summary>The definition a target's loop currently follows, or null without a loop (for tests and diagnostics).</summary>
+    internal TargetDefinition? TargetOf(string name)
+    {
+        lock (_loops)
+        {
+            return _loops.TryGetValue(name, out var loop) ? loop.Target : null;
+        }
+    }
+
     /// <summary>Names of the targets with a running loop (for tests and diagnostics).</summary>
     internal IReadOnlyCollection<string> Running
     {
