@@ -132,14 +132,17 @@ internal sealed partial class NotificationDispatcher(
         for (int g = 0; g < groups.Count; g++)
         {
             var group = groups[g];
-            var slotToken = await TryTakeRateSlotAsync(channelName, group.Select(x => x.Row.Id).ToList(), token, g, cancellationToken).ConfigureAwait(false);
+            var rowIds = group.Select(x => x.Row.Id).ToList();
+            var (slotToken, retryAtMs) = await TryTakeRateSlotAsync(channelName, rowIds, token, g, cancellationToken).ConfigureAwait(false);
             if (slotToken is null)
             {
-                // Over the channel's rate limit: give the rows back; they go out when the window allows.
-                foreach (var (row, _) in group)
+                // Over the channel's rate limit: park the rows until a slot should be free; then any instance takes
+                // them over like an expired claim (no polling of the full window meanwhile).
+                await ParkAsync(rowIds, token, retryAtMs, cancellationToken).ConfigureAwait(false);
+                var retryAt = DateTimeOffset.FromUnixTimeMilliseconds(retryAtMs);
+                foreach (var id in rowIds)
                 {
-                    await ReleaseAsync(row, token, cancellationToken).ConfigureAwait(false);
-                    Log.RateLimited(logger, channelName, row.Id);
+                    Log.RateLimited(logger, channelName, id, retryAt);
                 }
                 continue;
             }
@@ -227,11 +230,12 @@ internal sealed partial class NotificationDispatcher(
             """, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ReleaseAsync(NotificationEntity row, string token, CancellationToken cancellationToken)
+    /// <summary>Leaves rate-limited rows claimed by nobody until <paramref name="untilMs"/>, when the claim query takes them over.</summary>
+    private async Task ParkAsync(List<long> rowIds, string token, long untilMs, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        await db.Notifications.Where(n => n.Id == row.Id && n.ClaimToken == token)
-            .ExecuteUpdateAsync(u => u.SetProperty(n => n.Status, NotificationStatuses.Pending).SetProperty(n => n.ClaimToken, (string?)null), cancellationToken)
+        await db.Notifications.Where(n => rowIds.Contains(n.Id) && n.ClaimToken == token)
+            .ExecuteUpdateAsync(u => u.SetProperty(n => n.ClaimToken, (string?)null).SetProperty(n => n.ClaimedUntilMs, untilMs), cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -240,14 +244,15 @@ internal sealed partial class NotificationDispatcher(
     /// <paramref name="rowIds"/>, counted over all instances: with the channel's row locked (so deciding is serialised
     /// across instances), the messages in the window are those finished (push_log rows with attempts, one per time
     /// and payload digest) plus those in flight (rows whose claim carries a slot token, one per token). Returns the slot
-    /// token the rows now carry, or null when the window is full (the rows keep the claim token; the caller releases them).
+    /// token the rows now carry, or null when the window is full (the rows keep the claim token; the caller parks them
+    /// until the returned time, when the oldest counted send leaves the window).
     /// </summary>
-    private async Task<string?> TryTakeRateSlotAsync(string channel, List<long> rowIds, string token, int group, CancellationToken cancellationToken)
+    private async Task<(string? SlotToken, long RetryAtMs)> TryTakeRateSlotAsync(string channel, List<long> rowIds, string token, int group, CancellationToken cancellationToken)
     {
         var limit = _options.ChannelRateLimitPerMinute;
         if (limit <= 0)
         {
-            return token;
+            return (token, 0);
         }
         var nowMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var sinceMs = nowMs - (long)_options.ChannelRateLimitWindow.TotalMilliseconds;
@@ -257,9 +262,11 @@ internal sealed partial class NotificationDispatcher(
         // Read committed: the counts must see what the previous holder of the lock committed just before.
         await using var tx = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         await db.Database.SqlQuery<long>($"SELECT Id AS Value FROM channels WHERE Name = {channel} FOR UPDATE").ToListAsync(cancellationToken).ConfigureAwait(false);
-        var finished = (await db.Database.SqlQuery<long>(
-            $"SELECT COUNT(*) AS Value FROM (SELECT DISTINCT AtMs, PayloadDigest FROM push_log WHERE Id > {floor} AND Channel = {channel} AND AtMs > {sinceMs} AND Attempts > 0) m")
-            .ToListAsync(cancellationToken).ConfigureAwait(false)).Single();
+        // One row per finished message: its time.
+        var sends = await db.Database.SqlQuery<long>(
+            $"SELECT AtMs AS Value FROM (SELECT DISTINCT AtMs, PayloadDigest FROM push_log WHERE Id > {floor} AND Channel = {channel} AND AtMs > {sinceMs} AND Attempts > 0) m")
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var finished = sends.Count;
         var slotPattern = "%" + SlotMark + "%";
         var inFlight = (await db.Database.SqlQuery<long>(
             $"SELECT COUNT(DISTINCT ClaimToken) AS Value FROM notifications WHERE Status = 'sending' AND ClaimedUntilMs >= {nowMs} AND Channel = {channel} AND ClaimToken LIKE {slotPattern}")
@@ -267,12 +274,14 @@ internal sealed partial class NotificationDispatcher(
         if (finished + inFlight >= limit)
         {
             await tx.RollbackAsync(cancellationToken).ConfigureAwait(false);
-            return null;
+            // A slot frees when the oldest finished send leaves the window; with only sends in flight, look again soon.
+            var retryAtMs = sends.Count > 0 ? sends.Min() + (nowMs - sinceMs) + 1 : nowMs + 1000;
+            return (null, Math.Max(retryAtMs, nowMs + 100));
         }
         await db.Notifications.Where(n => rowIds.Contains(n.Id) && n.ClaimToken == token)
             .ExecuteUpdateAsync(u => u.SetProperty(n => n.ClaimToken, slotToken), cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return slotToken;
+        return (slotToken, 0);
     }
 
     /// <summary>Marks a claim token as holding a rate slot (claim tokens are hex GUIDs, so it never occurs otherwise).</summary>
@@ -354,7 +363,7 @@ internal sealed partial class NotificationDispatcher(
         public static partial void DispatchFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 7105, EventName = "ChannelRateLimited", Level = LogLevel.Information,
-            Message = "Channel {Channel} is over its rate limit; notification {NotificationId} waits")]
-        public static partial void RateLimited(ILogger logger, string channel, long notificationId);
+            Message = "Channel {Channel} is over its rate limit; notification {NotificationId} waits until {RetryAt}")]
+        public static partial void RateLimited(ILogger logger, string channel, long notificationId, DateTimeOffset retryAt);
     }
 }
