@@ -40,6 +40,8 @@ internal sealed class LoadGenOptions
     public int BatchPoints { get; set; } = 5000;
     public int BacklogPoints { get; set; } = 1_000_000;
     public int BacklogHosts { get; set; } = 1000;
+    /// <summary>Untimed points each side writes first so that neither is measured while the JIT still tiers up.</summary>
+    public int WarmupPoints { get; set; } = 4_000_000;
     public int Partitions { get; set; } = 32;
     public int ProbeHosts { get; set; } = 25;
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromMilliseconds(50);
@@ -74,6 +76,7 @@ internal sealed class LoadGenOptions
           --flush-interval 1s           Persistence:FlushInterval of the started persistence services
           --batch-points N              Persistence:MaxBatchPoints and the raw write's batch size (default 5000)
           --backlog-points N            points pre-filled into Kafka for the persistence figure (default 1000000)
+          --warmup-points N             untimed points both sides write first (default 4000000)
           --partitions N                partitions of the run's own topics (default 32)
           --probe-hosts N               hosts whose samples are timed to InfluxDB in rate mode (default 25)
           --out FILE                    also write the results as Markdown to FILE
@@ -117,6 +120,7 @@ internal sealed class LoadGenOptions
                 case "--batch-points": o.BatchPoints = PositiveInt(name, Next()); break;
                 case "--backlog-points": o.BacklogPoints = PositiveInt(name, Next()); break;
                 case "--backlog-hosts": o.BacklogHosts = PositiveInt(name, Next()); break;
+                case "--warmup-points": o.WarmupPoints = PositiveInt(name, Next()); break;
                 case "--partitions": o.Partitions = PositiveInt(name, Next()); break;
                 case "--probe-hosts": o.ProbeHosts = PositiveInt(name, Next()); break;
                 case "--probe-interval": o.ProbeInterval = ParseDuration(name, Next()); break;
