@@ -58,6 +58,38 @@ public sealed class ProbeRetirementTests
         Assert.Equal((TransitionKind.Fired, "db", 3), (fired.Kind, fired.Entry.Target, fired.Failures));
     }
 
+    [Fact]
+    public void RuleDisabledThenEnabled_StaleFiringStateForgotten_FiresAnew()
+    {
+        // Arrange: the rule fires for "db".
+        var evaluator = new ProbeEvaluator(new NoLocations());
+        var events = new List<ProbeStateEvent>();
+        IReadOnlyList<CompiledRule> enabled = [new CompiledRule(7, 1, ProbeRules.DefaultRule())];
+        for (var i = 1; i <= 3; i++)
+        {
+            evaluator.Evaluate(Batch("agent-1", i * 1000, ("db", 0)), 0, enabled, events);
+        }
+        Assert.Single(events);
+        events.Clear();
+
+        // Act: the rule is disabled (its alert ended in MySQL), results keep coming, then it is enabled again.
+        var disabledSpec = ProbeRules.DefaultRule();
+        disabledSpec.Enabled = false;
+        IReadOnlyList<CompiledRule> disabled = [new CompiledRule(7, 2, disabledSpec)];
+        evaluator.Evaluate(Batch("agent-1", 4000, ("db", 0)), 0, disabled, events);
+        var entriesWhileDisabled = evaluator.EntryCount;
+        IReadOnlyList<CompiledRule> enabledAgain = [new CompiledRule(7, 3, ProbeRules.DefaultRule())];
+        for (var i = 5; i <= 7; i++)
+        {
+            evaluator.Evaluate(Batch("agent-1", i * 1000, ("db", 0)), 0, enabledAgain, events);
+        }
+
+        // Assert: nothing kept while disabled; a new episode fires after three failures under the new version.
+        Assert.Equal(0, entriesWhileDisabled);
+        var fired = Assert.Single(events);
+        Assert.Equal((TransitionKind.Fired, "db", 3, 3), (fired.Kind, fired.Entry.Target, fired.Failures, fired.Rule.Version));
+    }
+
     private static SampleBatch Batch(string host, long ms, params (string Target, double Value)[] results)
     {
         var batch = new SampleBatch { HostId = host };

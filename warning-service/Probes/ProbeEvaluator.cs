@@ -42,6 +42,7 @@ internal sealed record ProbeStateEvent(CompiledRule Rule, ProbeStateEntry Entry,
 internal sealed class ProbeEvaluator(IHostLocationResolver locations)
 {
     private readonly Dictionary<(long RuleId, string HostId, string Target), ProbeStateEntry> _entries = [];
+    private IReadOnlyList<CompiledRule>? _rulesSeen;
     private readonly HashSet<string> _loadedHosts = new(StringComparer.Ordinal);
     private readonly HashSet<int> _loadedPartitions = [];
     private readonly List<Sample> _probeSamples = [];
@@ -103,6 +104,10 @@ internal sealed class ProbeEvaluator(IHostLocationResolver locations)
         {
             return 0;
         }
+        if (!ReferenceEquals(rules, _rulesSeen))
+        {
+            ForgetRetiredRules(rules);
+        }
         // A batch may hold several results of one target: evaluate them in time order.
         _probeSamples.Sort(static (a, b) => a.TimestampUnixMs.CompareTo(b.TimestampUnixMs));
         var evaluated = 0;
@@ -140,6 +145,20 @@ internal sealed class ProbeEvaluator(IHostLocationResolver locations)
             }
         }
         return evaluated;
+    }
+
+    /// <summary>
+    /// The catalog changed: states of probe rules that are gone or disabled are dropped (their alerts were ended and
+    /// their rows deleted by the rule change), so a rule enabled again starts from ok instead of a stale firing state.
+    /// </summary>
+    private void ForgetRetiredRules(IReadOnlyList<CompiledRule> rules)
+    {
+        _rulesSeen = rules;
+        var live = rules.Where(r => r.Spec.Enabled && r.Spec.Kind == RuleKinds.Probe).Select(r => r.Id).ToHashSet();
+        foreach (var key in _entries.Keys.Where(k => !live.Contains(k.RuleId)).ToList())
+        {
+            _entries.Remove(key);
+        }
     }
 
     private ProbeStateEntry GetOrCreate(long ruleId, string hostId, string target)

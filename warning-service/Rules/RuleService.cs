@@ -197,6 +197,7 @@ internal sealed class RuleService(
     {
         var (ended, queued) = await AlertStore.EndFiringAsync(db, planner, a => a.RuleId == ruleId, nowMs, cancellationToken).ConfigureAwait(false);
         await db.AlertStates.Where(s => s.RuleId == ruleId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        await db.ProbeAlertStates.Where(s => s.RuleId == ruleId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         return Math.Max(queued, ended);
     }
 
