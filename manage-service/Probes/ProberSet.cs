@@ -6,6 +6,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Monitor.ManageService.Registry;
+using Monitor.ServiceDefaults.Discovery;
 using Monitor.ServiceDefaults.Hosting;
 
 namespace Monitor.ManageService.Probes;
@@ -106,49 +107,42 @@ internal sealed partial class ProberSet(
     private long? OwnLease() =>
         registry.List(service.Value.Kind).FirstOrDefault(i => i.InstanceId == service.Value.EffectiveInstanceId && i.LeaseAlive)?.LeaseId is { } id and not 0 ? id : null;
 
-    /// <summary>Keeps <see cref="_remote"/> equal to the prefix in etcd: a range read, then a watch from the next revision.</summary>
+    /// <summary>Keeps <see cref="_remote"/> equal to the prefix in etcd, through <see cref="EtcdPrefixWatch"/>.</summary>
     private async Task WatchLoopAsync(CancellationToken stoppingToken)
     {
         var prefix = options.Value.ProberPrefix + "/";
-        var key = ByteString.CopyFromUtf8(prefix);
-        var rangeEnd = ByteString.CopyFromUtf8(ServiceRegistryWatcher.RangeEnd(prefix));
         while (!stoppingToken.IsCancellationRequested)
         {
+            var current = new Dictionary<string, string>(StringComparer.Ordinal);
             try
             {
-                var channel = etcd.Channel;
-                var range = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = key, RangeEnd = rangeEnd }, cancellationToken: stoppingToken).ConfigureAwait(false);
-                var current = range.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8(), StringComparer.Ordinal);
-                Publish(current);
-                using var call = new Watch.WatchClient(channel).Watch(cancellationToken: stoppingToken);
-                await call.RequestStream.WriteAsync(new WatchRequest
-                {
-                    CreateRequest = new WatchCreateRequest { Key = key, RangeEnd = rangeEnd, StartRevision = range.Header.Revision + 1 },
-                }, stoppingToken).ConfigureAwait(false);
-                await foreach (var response in call.ResponseStream.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-                {
-                    if (response.Canceled)
+                await EtcdPrefixWatch.RunAsync(etcd.Channel, prefix,
+                    kvs =>
                     {
-                        throw new InvalidOperationException($"etcd cancelled the watch: {response.CancelReason}");
-                    }
-                    if (response.Events.Count == 0)
-                    {
-                        continue;
-                    }
-                    foreach (var ev in response.Events)
-                    {
-                        if (ev.Type == Mvccpb.Event.Types.EventType.Put)
+                        foreach (var kv in kvs)
                         {
-                            current[ev.Kv.Key.ToStringUtf8()] = ev.Kv.Value.ToStringUtf8();
+                            current[kv.Key.ToStringUtf8()] = kv.Value.ToStringUtf8();
                         }
-                        else
+                        Publish(current);
+                        return ValueTask.CompletedTask;
+                    },
+                    events =>
+                    {
+                        foreach (var ev in events)
                         {
-                            current.Remove(ev.Kv.Key.ToStringUtf8());
+                            if (ev.Type == Mvccpb.Event.Types.EventType.Put)
+                            {
+                                current[ev.Kv.Key.ToStringUtf8()] = ev.Kv.Value.ToStringUtf8();
+                            }
+                            else
+                            {
+                                current.Remove(ev.Kv.Key.ToStringUtf8());
+                            }
                         }
-                    }
-                    Publish(current);
-                }
-                throw new InvalidOperationException("etcd ended the watch stream");
+                        Publish(current);
+                        return ValueTask.CompletedTask;
+                    },
+                    stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
