@@ -177,6 +177,39 @@ public sealed class HostApiTests(ManageFixture manage)
     }
 
     [Fact]
+    public async Task Grpc_ListByLocation_WalksNextPageTokens()
+    {
+        // Arrange: 7 hosts in a fresh location and one elsewhere that the filter must leave out.
+        var ct = TestContext.Current.CancellationToken;
+        var location = "gpage-" + Guid.NewGuid().ToString("N")[..8];
+        var ids = Enumerable.Range(0, 7).Select(i => $"{location}-h{i}").ToList();
+        foreach (var id in ids)
+        {
+            await manage.Grpc.CreateHostAsync(new CreateHostRequest { HostId = id, Location = location }, cancellationToken: ct);
+        }
+        await manage.Grpc.CreateHostAsync(new CreateHostRequest { HostId = $"{location}-h3x", Location = location + "-other" }, cancellationToken: ct);
+
+        // Act: walk the pages, 3 per page.
+        var pages = new List<List<string>>();
+        var token = "";
+        do
+        {
+            var page = await manage.Grpc.ListHostsAsync(new ListHostsRequest { Location = location, PageSize = 3, PageToken = token }, cancellationToken: ct);
+            pages.Add(page.Hosts.Select(h => h.HostId).ToList());
+            Assert.All(page.Hosts, h => Assert.Equal(location, h.Location));
+            token = page.NextPageToken;
+        }
+        while (token != "" && pages.Count < 10);
+
+        // Assert
+        Assert.Equal([3, 3, 1], pages.Select(p => p.Count));
+        Assert.Equal(ids, pages.SelectMany(p => p));
+        var bad = await Assert.ThrowsAsync<RpcException>(async () =>
+            await manage.Grpc.ListHostsAsync(new ListHostsRequest { Location = location, PageSize = 3, PageToken = "%%%" }, cancellationToken: ct));
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+    }
+
+    [Fact]
     public async Task OpenApiDocument_IsServed()
     {
         // Act

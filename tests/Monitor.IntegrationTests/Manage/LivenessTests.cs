@@ -141,4 +141,26 @@ public sealed class LivenessTests(ManageFixture manage)
         Assert.Empty(await manage.Influx.PointsAsync(id, ["cpu_rate", "mem_rate"], ct));
         Assert.Equal(2, (await manage.Influx.PointsAsync(keep, ["cpu_rate", "mem_rate"], ct)).Count);
     }
+
+    [Fact]
+    public async Task Grpc_DeleteWithPurge_DropsTheHostsSeries()
+    {
+        // Arrange
+        var ct = TestContext.Current.CancellationToken;
+        var id = "gpurge-" + Guid.NewGuid().ToString("N")[..10];
+        var keep = "gkeep-" + Guid.NewGuid().ToString("N")[..10];
+        await manage.Grpc.CreateHostAsync(new CreateHostRequest { HostId = id, Location = "p" }, cancellationToken: ct);
+        await manage.WriteSamplesAsync([id, keep], TimeProvider.System.GetUtcNow(), ct);
+        Assert.Equal(2, (await manage.Influx.PointsAsync(id, ["cpu_rate", "mem_rate"], ct)).Count);
+
+        // Act
+        var response = await manage.Grpc.DeleteHostAsync(new DeleteHostRequest { HostId = id, PurgeData = true }, cancellationToken: ct);
+
+        // Assert
+        Assert.True(response.DataPurged);
+        Assert.Empty(await manage.Influx.PointsAsync(id, ["cpu_rate", "mem_rate"], ct));
+        Assert.Equal(2, (await manage.Influx.PointsAsync(keep, ["cpu_rate", "mem_rate"], ct)).Count);
+        var gone = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await manage.Grpc.GetHostAsync(new GetHostRequest { HostId = id }, cancellationToken: ct));
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, gone.StatusCode);
+    }
 }
