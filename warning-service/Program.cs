@@ -8,4 +8,5 @@ var app = builder.Build();
 app.MapMonitorDefaultEndpoints();
 app.MapWarningService();
 app.MapConsoleApi();
+app.MapSilencePreviewApi();
 app.Run();
