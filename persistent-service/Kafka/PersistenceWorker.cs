@@ -35,11 +35,11 @@ internal sealed partial class PersistenceWorker(
     // The batch being filled from Kafka...
     private List<Pending> _pending = [];
     private LineProtocolBuilder _lines = new();
-    // ... and at most one batch being written to InfluxDB meanwhile (double buffering). Its offsets
-    // are committed when its write completes, always before any later batch's.
-    private List<Pending> _writingPending = [];
-    private LineProtocolBuilder _writingLines = new();
-    private Task? _writing;
+    // ... and up to Persistence:MaxWritesInFlight batches being written to InfluxDB meanwhile, oldest first.
+    // A batch's offsets are committed when its write and every older one completed, so commits stay in order
+    // even when a younger write finishes first.
+    private readonly InFlightWrites<(LineProtocolBuilder Lines, List<Pending> Pending)> _inFlight = new();
+    private readonly Stack<(LineProtocolBuilder Lines, List<Pending> Pending)> _spare = new();
     private readonly BatchLineEncoder _encoder = new();
     private long _firstPendingTimestamp;
     // Writes outlive the stopping token by Persistence:ShutdownFlushTimeout so a graceful stop can finish them.
@@ -47,6 +47,8 @@ internal sealed partial class PersistenceWorker(
 
     /// <summary>A consumed message not yet committed; <see cref="Batch"/> is null once it was dead-lettered.</summary>
     private readonly record struct Pending(TopicPartitionOffset Offset, SampleBatch? Batch);
+
+    private int InFlightMessages => _inFlight.Items.Sum(w => w.Pending.Count);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -80,9 +82,9 @@ internal sealed partial class PersistenceWorker(
                 {
                     await AcceptAsync(result, stoppingToken).ConfigureAwait(false);
                 }
-                if (_writing is { IsCompleted: true })
+                while (_inFlight.OldestEnded)
                 {
-                    await CompleteWriteAsync(consumer).ConfigureAwait(false);
+                    await CompleteOldestAsync(consumer).ConfigureAwait(false);
                 }
                 if (_lines.PointCount >= _options.MaxBatchPoints || FlushIntervalElapsed())
                 {
@@ -108,7 +110,7 @@ internal sealed partial class PersistenceWorker(
         }
         catch (OperationCanceledException)
         {
-            Log.ShutdownFlushIncomplete(logger, _pending.Count + _writingPending.Count);
+            Log.ShutdownFlushIncomplete(logger, _pending.Count + InFlightMessages);
         }
         try
         {
@@ -190,46 +192,50 @@ internal sealed partial class PersistenceWorker(
     }
 
     /// <summary>
-    /// Hands the filled batch to the writer and starts filling an empty one. Waits first for the
-    /// previous write (and commits it), so at most one write is in flight and commits stay in order.
+    /// Hands the filled batch to a writer and starts filling an empty one. When
+    /// <see cref="PersistenceOptions.MaxWritesInFlight"/> writes are already in flight it first waits for the oldest
+    /// (and commits it): consumption pauses instead of buffering without bound, and commits stay in order.
     /// </summary>
     private async Task StartWriteAsync(IConsumer<byte[]?, byte[]?> consumer)
     {
-        await CompleteWriteAsync(consumer).ConfigureAwait(false);
+        while (_inFlight.Count >= _options.MaxWritesInFlight)
+        {
+            await CompleteOldestAsync(consumer).ConfigureAwait(false);
+        }
         if (_pending.Count == 0)
         {
             return;
         }
-        (_writingLines, _lines) = (_lines, _writingLines);
-        (_writingPending, _pending) = (_pending, _writingPending);
-        _writing = WriteBatchAsync(_writingLines, _writingPending, _writeCts.Token);
+        var (lines, pending) = (_lines, _pending);
+        (_lines, _pending) = _spare.TryPop(out var spare) ? spare : (new LineProtocolBuilder(), []);
+        _inFlight.Add(WriteBatchAsync(lines, pending, _writeCts.Token), (lines, pending));
     }
 
-    /// <summary>Awaits the in-flight write, then commits its offsets. Throws (committing nothing) if the write was cancelled.</summary>
-    private async Task CompleteWriteAsync(IConsumer<byte[]?, byte[]?> consumer)
+    /// <summary>Awaits the oldest write in flight, then commits its offsets. Throws (committing nothing) if the write was cancelled.</summary>
+    private async Task CompleteOldestAsync(IConsumer<byte[]?, byte[]?> consumer)
     {
-        if (_writing is null)
-        {
-            return;
-        }
-        try
-        {
-            await _writing.ConfigureAwait(false);
-        }
-        finally
-        {
-            _writing = null;
-        }
-        Commit(consumer, _writingPending);
-        _writingPending.Clear();
-        _writingLines.Reset();
+        // A failed write stays at the head, so nothing younger is ever committed past it: the caller stops
+        // (shutdown) or forgets every uncommitted message (revocation), and they are redelivered.
+        var done = await _inFlight.CompleteOldestAsync().ConfigureAwait(false);
+        Commit(consumer, done.Pending);
+        Recycle(done);
+    }
+
+    private void Recycle((LineProtocolBuilder Lines, List<Pending> Pending) done)
+    {
+        done.Lines.Reset();
+        done.Pending.Clear();
+        _spare.Push(done);
     }
 
     /// <summary>Writes and commits everything consumed so far (revocation, shutdown).</summary>
     private async Task FlushAllAsync(IConsumer<byte[]?, byte[]?> consumer)
     {
         await StartWriteAsync(consumer).ConfigureAwait(false);
-        await CompleteWriteAsync(consumer).ConfigureAwait(false);
+        while (_inFlight.Count > 0)
+        {
+            await CompleteOldestAsync(consumer).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Writes one batch, retrying while InfluxDB is unavailable; a batch InfluxDB calls malformed is split to dead-letter only the bad messages.</summary>
@@ -359,7 +365,7 @@ internal sealed partial class PersistenceWorker(
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
-        Log.Revoked(logger, partitions.Count, _pending.Count + _writingPending.Count);
+        Log.Revoked(logger, partitions.Count, _pending.Count + InFlightMessages);
         try
         {
             // Runs inside Consume() on the worker's own thread, so blocking here is safe.
@@ -367,14 +373,14 @@ internal sealed partial class PersistenceWorker(
         }
         catch (OperationCanceledException)
         {
-            Log.ShutdownFlushIncomplete(logger, _pending.Count + _writingPending.Count);
+            Log.ShutdownFlushIncomplete(logger, _pending.Count + InFlightMessages);
         }
         ForgetPending(partitions.Select(p => p.Partition.Value));
     }
 
     private void OnLost(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
-        Log.Lost(logger, partitions.Count, _pending.Count + _writingPending.Count);
+        Log.Lost(logger, partitions.Count, _pending.Count + InFlightMessages);
         ForgetPending(partitions.Select(p => p.Partition.Value));
     }
 
@@ -385,23 +391,13 @@ internal sealed partial class PersistenceWorker(
         {
             metrics.ForgetPartition(p);
         }
-        if (_writing is not null)
+        // The next owner gets the uncommitted messages again; buffers still on the wire are reused only after their write ended.
+        foreach (var abandoned in _inFlight.Abandon(static ex => ex is OperationCanceledException or InfluxWriteException or KafkaException))
         {
-            // The buffer may still be on the wire: let the write end before the buffer is reused.
-            try
-            {
-                _writing.GetAwaiter().GetResult();
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or InfluxWriteException or KafkaException)
-            {
-                // Uncommitted either way: the next owner gets these messages again.
-            }
-            _writing = null;
+            Recycle(abandoned);
         }
         _pending.Clear();
         _lines.Reset();
-        _writingPending.Clear();
-        _writingLines.Reset();
     }
 
     public override void Dispose()

@@ -21,6 +21,13 @@ public sealed class PersistenceOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Batches being written to InfluxDB at once while the next one fills. With one, InfluxDB idles between a write's
+    /// answer and the next request; offsets are committed in order whichever write finishes first. The default is 2.
+    /// </summary>
+    [Range(1, 8)]
+    public int MaxWritesInFlight { get; set; } = 2;
+
     /// <summary>First delay after a failed write; doubles (with jitter) up to <see cref="RetryMaxDelay"/>. The default is 500 ms.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(500);
