@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { analyze, firingAlerts, manage, warning } from './api';
+import { ApiError } from './http';
 
 function route(handler: (url: string, init: RequestInit) => unknown) {
   const f = vi.fn(async (url: string, init: RequestInit) => {
@@ -83,5 +84,18 @@ describe('warning client', () => {
     await warning.silences(false);
     await warning.silences(true);
     expect(urls(f)).toEqual(['/api/v1/warning/silences', '/api/v1/warning/silences?active=false']);
+  });
+  it('silence preview posts the draft and returns the matching alerts', async () => {
+    const f = route(() => [{ id: 7, hostId: 'web-1' }]);
+    const matches = await warning.silencePreview({ ruleId: 3, hostId: null, location: 'dc1', endsAt: '2026-11-23T13:00:00Z' });
+    expect(matches.map((a) => a.id)).toEqual([7]);
+    expect(f.mock.calls.map((c) => `${c[1].method} ${c[0]}`)).toEqual(['POST /api/v1/warning/silences/preview']);
+    expect(JSON.parse(f.mock.calls[0][1].body as string)).toEqual({ ruleId: 3, hostId: null, location: 'dc1', endsAt: '2026-11-23T13:00:00Z' });
+  });
+  it('silence preview surfaces the field errors of a 400 problem', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ title: 'One or more validation errors occurred.', status: 400, errors: { ruleId: ['a silence needs at least one of ruleId, hostId, location'] } }), { status: 400, headers: { 'content-type': 'application/problem+json' } })));
+    const e = await warning.silencePreview({}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ApiError);
+    expect((e as ApiError).fieldErrors.ruleId).toEqual(['a silence needs at least one of ruleId, hostId, location']);
   });
 });

@@ -280,6 +280,8 @@ export const warning = {
   silences: (all: boolean, signal?: AbortSignal) => request<Silence[]>(`${W}/silences${all ? '?active=false' : ''}`, { signal }),
   createSilence: (s: SilenceRequest) => request<Silence>(`${W}/silences`, { method: 'POST', body: s }),
   deleteSilence: (id: number) => request<void>(`${W}/silences/${id}`, { method: 'DELETE' }),
+  /** The firing alerts a silence draft would match now (the warning service's own matching); nothing is stored. */
+  silencePreview: (s: SilenceRequest, signal?: AbortSignal) => request<Alert[]>(`${W}/silences/preview`, { method: 'POST', body: s, signal }),
 };
 
 /** Every firing alert (follows the cursor, at most `max`). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alignSeries, seriesName } from './series';
-import { silenceMatches, silenceStatus } from './silence';
+import { silenceStatus } from './silence';
 
 const p = (t: string, value: number) => ({ time: `2026-11-23T12:00:${t}Z`, value });
 
@@ -28,14 +28,5 @@ describe('silences', () => {
     expect(silenceStatus({ startsAt: '2026-11-23T11:00:00Z', endsAt: '2026-11-23T13:00:00Z' }, now)).toBe('active');
     expect(silenceStatus({ startsAt: '2026-11-23T12:30:00Z', endsAt: '2026-11-23T13:00:00Z' }, now)).toBe('pending');
     expect(silenceStatus({ startsAt: '2026-11-23T10:00:00Z', endsAt: '2026-11-23T12:00:00Z' }, now)).toBe('expired');
-  });
-  it('matches every given field', () => {
-    const loc = (h: string) => ({ 'web-1': 'dc1', 'web-2': 'dc2' })[h];
-    const a = { ruleId: 3, hostId: 'web-1' };
-    expect(silenceMatches({ hostId: 'web-1' }, a, loc)).toBe(true);
-    expect(silenceMatches({ ruleId: 3, location: 'dc1' }, a, loc)).toBe(true);
-    expect(silenceMatches({ ruleId: 4 }, a, loc)).toBe(false);
-    expect(silenceMatches({ location: 'dc2' }, a, loc)).toBe(false);
-    expect(silenceMatches({ hostId: 'web-1', ruleId: 9 }, a, loc)).toBe(false);
   });
 });
