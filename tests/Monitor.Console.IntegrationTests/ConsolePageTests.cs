@@ -24,6 +24,17 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
         await Expect(page.GetByTestId("recent-alerts")).ToContainTextAsync("cpu high on hot-1");
         await fx.ScreenshotAsync(page, "overview");
 
+        // The liveness counts lead to the host list filtered by that liveness.
+        await page.GetByTestId("count-reporting").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/hosts\\?liveness=reporting$"));
+        await Expect(page.GetByTestId("filter-liveness")).ToHaveValueAsync("reporting");
+        await Expect(page.GetByTestId("hosts-table").Locator($"tr[data-host='{ConsoleFixture.Web1}']")).ToContainTextAsync("reporting");
+        await page.GoBackAsync();
+        await page.GetByTestId("count-silent").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/hosts\\?liveness=silent$"));
+        await Expect(page.Locator("[data-state=empty]")).ToHaveTextAsync("No host matches.");
+        await page.GoBackAsync();
+
         await page.GetByTestId("count-critical").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/alerts\\?severity=critical$"));
         await Expect(page.GetByTestId("alerts-table")).ToContainTextAsync(ConsoleFixture.Hot);
@@ -43,6 +54,10 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
         await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Web2}']")).ToContainTextAsync("dc2");
         await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Hot}'] td").Nth(4)).Not.ToHaveTextAsync("0");
         await Expect(table).Not.ToContainTextAsync(ConsoleFixture.Stray2);
+        // Last-report age: the sender reports every second, so seconds ago.
+        var age = table.Locator($"tr[data-host='{ConsoleFixture.Web1}'] td[data-col=last-report]");
+        await Expect(age).ToHaveTextAsync(new Regex("^\\d+ s ago$"));
+        await Expect(age).ToHaveAttributeAsync("data-last-seen", new Regex("^\\d{4}-\\d\\d-\\d\\dT"));
         await fx.ScreenshotAsync(page, "hosts");
 
         await page.GetByTestId("filter-location").SelectOptionAsync("dc2");
@@ -63,9 +78,24 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
         await page.GoBackAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/hosts$"));
         await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Web1}']")).ToBeVisibleAsync();
+        // Forward restores the filtered view again.
+        await page.GoForwardAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/hosts\\?location=dc2$"));
+        await Expect(page.GetByTestId("filter-location")).ToHaveValueAsync("dc2");
+        await Expect(table.Locator("tbody tr[data-host]")).ToHaveCountAsync(2);
 
         await page.GotoAsync("/hosts?q=hot");
         await Expect(table.Locator("tbody tr[data-host]")).ToHaveCountAsync(1);
+
+        // Liveness filter: every registered host reports, so "silent" is the empty state and "reporting" lists them.
+        await page.GotoAsync("/hosts");
+        await page.GetByTestId("filter-liveness").SelectOptionAsync("silent");
+        await Expect(page).ToHaveURLAsync(new Regex("/hosts\\?liveness=silent$"));
+        await Expect(page.Locator("[data-state=empty]")).ToHaveTextAsync("No host matches.");
+        await Expect(table).ToBeHiddenAsync();
+        await page.GetByTestId("filter-liveness").SelectOptionAsync("reporting");
+        await Expect(table.Locator($"tr[data-host='{ConsoleFixture.Web2}']")).ToContainTextAsync("reporting");
+        await Expect(table.Locator("tbody tr[data-host] .live-silent")).ToHaveCountAsync(0);
         await page.Context.CloseAsync();
     }
 
@@ -152,7 +182,10 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
         await Expect(page.GetByTestId("rule-error")).ToContainTextAsync("metric");
 
         await form.Locator("input[name=metric]").FillAsync("cpu_rate");
-        await Expect(page.Locator("figure[data-chart=preview]")).ToHaveAttributeAsync("data-series", "1");
+        var preview = page.Locator("figure[data-chart=preview]");
+        await Expect(preview).ToHaveAttributeAsync("data-series", "1");
+        await Expect(preview).ToHaveAttributeAsync("data-thresholds", "60 85");
+        Assert.Equal(3600, await SpanSecondsAsync(preview), 3);
         await fx.ScreenshotAsync(page, "rule-editor");
         await page.GetByTestId("save-rule").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/rules/\\d+\\?saved=1$"));
@@ -177,17 +210,48 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
         var evidence = page.Locator("figure[data-chart=evidence]");
         await Expect(evidence).ToHaveAttributeAsync("data-series", "1");
         await Expect(evidence).Not.ToHaveAttributeAsync("data-rendered", "0");
+        await Expect(evidence).ToHaveAttributeAsync("data-thresholds", new Regex("(^| )85( |$)"));
         await Expect(page.GetByTestId("no-deliveries")).ToBeVisibleAsync();
-        await fx.ScreenshotAsync(page, "alert-detail");
+        var alertUrl = page.Url;
 
         await page.GetByTestId("silence-alert").ClickAsync();
         await Expect(page.GetByTestId("action-result")).ToContainTextAsync("Silence #");
+
+        // Recovery: the host goes back under the bands; the history view shows the resolved alert, its page the recovery value.
+        fx.Sender.SetCpu(ConsoleFixture.Editable, 20.5);
+        await page.GotoAsync($"/alerts?view=history&host={ConsoleFixture.Editable}&refresh=10s");
+        var resolved = page.GetByTestId("alerts-table").Locator("tbody tr").First;
+        await Expect(resolved).ToContainTextAsync("resolved", new() { Timeout = 90_000 });
+        await Expect(resolved).ToContainTextAsync("edit-1 cpu from the console");
+        await resolved.Locator("a").First.ClickAsync();
+        await Expect(page).ToHaveURLAsync(alertUrl);
+        await Expect(page.GetByTestId("alert-recovery")).ToContainTextAsync("at 20.5");
+        evidence = page.Locator("figure[data-chart=evidence]");
+        await Expect(evidence).ToHaveAttributeAsync("data-thresholds", new Regex("(^| )85( |$)"));
+        await Expect(evidence).Not.ToHaveAttributeAsync("data-rendered", "0");
+        // The chart spans ±30 min around the trigger, with the trigger marked.
+        var marker = double.Parse(await evidence.GetAttributeAsync("data-marker") ?? "NaN", System.Globalization.CultureInfo.InvariantCulture);
+        var from = double.Parse(await evidence.GetAttributeAsync("data-x-from") ?? "NaN", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(marker - 1800, from, 3);
+        Assert.Equal(3600, await SpanSecondsAsync(evidence), 3);
+        await fx.ScreenshotAsync(page, "alert-detail");
         await page.Context.CloseAsync();
+    }
+
+    private static async Task<double> SpanSecondsAsync(ILocator chart)
+    {
+        var from = double.Parse(await chart.GetAttributeAsync("data-x-from") ?? "NaN", System.Globalization.CultureInfo.InvariantCulture);
+        var to = double.Parse(await chart.GetAttributeAsync("data-x-to") ?? "NaN", System.Globalization.CultureInfo.InvariantCulture);
+        return to - from;
     }
 
     [Fact]
     public async Task Silences_EditorPreviewsTheFiringAlertsItWouldMatch_AndListsCreatedSilences()
     {
+        var ct = TestContext.Current.CancellationToken;
+        var now = TimeProvider.System.GetUtcNow();
+        await fx.SendAsync(HttpMethod.Post, "/api/v1/warning/silences", new { hostId = ConsoleFixture.Web2, startsAt = now.AddHours(-2), endsAt = now.AddHours(-1), comment = "ended an hour ago" }, HttpStatusCode.Created, ct);
+        await fx.SendAsync(HttpMethod.Post, "/api/v1/warning/silences", new { hostId = ConsoleFixture.Web2, startsAt = now.AddHours(1), endsAt = now.AddHours(2), comment = "starts in an hour" }, HttpStatusCode.Created, ct);
         var page = await fx.NewPageAsync();
         await page.GotoAsync($"/silences?ruleId={fx.HotRuleId}");
         var form = page.GetByTestId("silence-form");
@@ -195,14 +259,30 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
         await Expect(page.GetByTestId("silence-preview")).ToContainTextAsync("cpu high on hot-1 on hot-1");
         await form.Locator("input[name=hostId]").FillAsync(ConsoleFixture.Web1);
         await Expect(page.GetByTestId("silence-preview").Locator("li")).ToHaveCountAsync(0);
+        // Location is resolved by the warning service from the manage service's host directory: hot-1 is in dc1.
+        await form.Locator("input[name=hostId]").FillAsync("");
+        await form.Locator("input[name=location]").FillAsync("dc2");
+        await Expect(page.GetByTestId("silence-preview")).ToHaveAttributeAsync("data-count", "0");
+        await form.Locator("input[name=location]").FillAsync("dc1");
+        await Expect(page.GetByTestId("silence-preview")).ToContainTextAsync("cpu high on hot-1 on hot-1");
+        await form.Locator("input[name=location]").FillAsync("");
         await form.Locator("input[name=hostId]").FillAsync(ConsoleFixture.Hot);
         await form.Locator("input[name=comment]").FillAsync("maintenance from the console test");
         await form.Locator("button[type=submit]").ClickAsync();
         await Expect(page.GetByTestId("silences-table")).ToContainTextAsync("maintenance from the console test");
         await fx.ScreenshotAsync(page, "silences");
 
+        await Expect(page.GetByTestId("silences-table")).Not.ToContainTextAsync("starts in an hour");
+        await Expect(page.GetByTestId("silences-table")).Not.ToContainTextAsync("ended an hour ago");
+
         await page.GetByTestId("tab-pending").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("status=pending"));
+        await Expect(page.GetByTestId("silences-table")).ToContainTextAsync("starts in an hour");
+        await Expect(page.GetByTestId("silences-table")).Not.ToContainTextAsync("maintenance from the console test");
+        await page.GetByTestId("tab-expired").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("status=expired"));
+        await Expect(page.GetByTestId("silences-table")).ToContainTextAsync("ended an hour ago");
+        await Expect(page.GetByTestId("silences-table")).Not.ToContainTextAsync("starts in an hour");
         await page.Context.CloseAsync();
     }
 
@@ -217,6 +297,10 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
             await Expect(table.Locator($"tr[data-kind='{kind}']").First).ToContainTextAsync("alive");
         }
         await Expect(table.Locator("tr[data-kind='analyze']").First).ToContainTextAsync("HTTP http://127.0.0.1:");
+        var warning = table.Locator("tr[data-kind='warning']").First;
+        await Expect(warning.Locator("td[data-col=version]")).ToHaveTextAsync(new Regex("^\\d+\\.\\d+\\.\\d+"));
+        await Expect(warning.Locator("td[data-col=alive-since]")).ToHaveTextAsync(new Regex("^\\d+ (s|min) ago$"));
+        await Expect(warning.Locator("td[data-col=alive-since]")).ToHaveAttributeAsync("data-started", new Regex("^\\d{4}-\\d\\d-\\d\\dT"));
         await fx.ScreenshotAsync(page, "services");
         await page.Context.CloseAsync();
     }
@@ -253,6 +337,25 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
         await page.GotoAsync("/hosts");
         await Expect(page.GetByTestId("hosts-table")).ToBeVisibleAsync();
         await fx.ScreenshotAsync(page, "hosts-dark");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Pages_ShowALoadingStateWhileWaiting_ThenTheEmptyStateForAnEmptyList()
+    {
+        var page = await fx.NewPageAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync(new Regex("/api/v1/warning/alerts\\?"), async r =>
+        {
+            await gate.Task;
+            await r.ContinueAsync();
+        });
+        await page.GotoAsync("/alerts?view=history&host=no-such-host");
+        await Expect(page.Locator("[data-state=loading]")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("alerts-table")).ToBeHiddenAsync();
+        gate.SetResult();
+        await Expect(page.Locator("[data-state=empty]")).ToHaveTextAsync("No alert matches.");
+        await Expect(page.Locator("[data-state=loading]")).ToHaveCountAsync(0);
         await page.Context.CloseAsync();
     }
 
