@@ -72,9 +72,19 @@ internal sealed partial class NotificationDispatcher(
         Dictionary<long, AlertEntity> alerts;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
+            // Pending rows are due once the oldest of them is a group window old; then every row created within that
+            // window goes out with it (rows created a moment after a claim would otherwise miss their group).
+            var windowMs = (long)_options.GroupWindow.TotalMilliseconds;
+            var dueUpToMs = nowMs;
+            if (windowMs > 0)
+            {
+                var oldestMs = (await db.Database.SqlQuery<long?>($"SELECT MIN(CreatedAtMs) AS Value FROM notifications WHERE Status = 'pending'")
+                    .ToListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+                dueUpToMs = oldestMs is { } oldest && oldest <= nowMs - windowMs ? oldest + windowMs : long.MinValue;
+            }
             // A row left in 'sending' by an instance that died is taken over once its claim expired.
             var count = await db.Database.ExecuteSqlAsync(
-                $"UPDATE notifications SET Status = 'sending', ClaimToken = {token}, ClaimedUntilMs = {nowMs + (long)_options.ClaimTimeout.TotalMilliseconds} WHERE (Status = 'pending' AND CreatedAtMs <= {nowMs - (long)_options.GroupWindow.TotalMilliseconds}) OR (Status = 'sending' AND ClaimedUntilMs < {nowMs}) ORDER BY Id LIMIT 100",
+                $"UPDATE notifications SET Status = 'sending', ClaimToken = {token}, ClaimedUntilMs = {nowMs + (long)_options.ClaimTimeout.TotalMilliseconds} WHERE (Status = 'pending' AND CreatedAtMs <= {dueUpToMs}) OR (Status = 'sending' AND ClaimedUntilMs < {nowMs}) ORDER BY Id LIMIT 100",
                 cancellationToken).ConfigureAwait(false);
             if (count == 0)
             {
