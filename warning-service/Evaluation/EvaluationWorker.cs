@@ -38,7 +38,8 @@ internal sealed partial class EvaluationWorker(
     private readonly WarningOptions _options = warningOptions.Value;
     private readonly StreamEvaluator _evaluator = new(warningOptions.Value, locations, deletedHosts);
     private readonly List<StateEvent> _events = [];
-    private readonly Dictionary<TopicPartition, long> _uncommitted = [];
+    private OffsetCommitter? _committer;
+    private OffsetCommitter Committer => _committer ??= new OffsetCommitter(_options.CommitInterval, timeProvider);
     private int _pendingMessages;
     private long _firstPendingTimestamp;
     private CancellationToken _stoppingToken;
@@ -93,6 +94,11 @@ internal sealed partial class EvaluationWorker(
                 {
                     await FlushAsync(consumer, stoppingToken).ConfigureAwait(false);
                 }
+                else if (_pendingMessages == 0)
+                {
+                    // Idle: the last flush persisted everything tracked; commit it once the interval allows.
+                    Commit(consumer, force: false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -103,7 +109,7 @@ internal sealed partial class EvaluationWorker(
             using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
             {
-                await FlushAsync(consumer, budget.Token).ConfigureAwait(false);
+                await FlushAsync(consumer, budget.Token, force: true).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -128,7 +134,7 @@ internal sealed partial class EvaluationWorker(
             _firstPendingTimestamp = timeProvider.GetTimestamp();
         }
         _pendingMessages++;
-        _uncommitted[result.TopicPartition] = result.Offset.Value + 1;
+        Committer.Track(result.TopicPartitionOffset);
         SampleBatch batch;
         try
         {
@@ -157,10 +163,12 @@ internal sealed partial class EvaluationWorker(
     }
 
     /// <summary>Persists state and transitions (retrying while MySQL is unavailable), then commits the offsets.</summary>
-    private async Task FlushAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
+    private async Task FlushAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken, bool force = false)
     {
         if (_pendingMessages == 0 && _events.Count == 0)
         {
+            // Nothing new consumed; what is tracked was persisted by an earlier flush.
+            Commit(consumer, force);
             return;
         }
         var dirty = _evaluator.DirtyEntries();
@@ -168,6 +176,7 @@ internal sealed partial class EvaluationWorker(
         var queued = await persistPipeline.ExecuteAsync(
             static async (s, ct) => await s.store.PersistAsync(s.events, s.dirty, ct).ConfigureAwait(false),
             (store, events, dirty), cancellationToken).ConfigureAwait(false);
+        _evaluator.Persisted();
         var nowMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var e in events)
         {
@@ -183,26 +192,17 @@ internal sealed partial class EvaluationWorker(
             signal.Pulse();
         }
         _events.Clear();
-        Commit(consumer);
+        Commit(consumer, force);
         _pendingMessages = 0;
     }
 
-    private void Commit(IConsumer<byte[]?, byte[]?> consumer)
+    private void Commit(IConsumer<byte[]?, byte[]?> consumer, bool force)
     {
-        if (_uncommitted.Count == 0)
-        {
-            return;
-        }
-        try
-        {
-            consumer.Commit(_uncommitted.Select(kv => new TopicPartitionOffset(kv.Key, new Offset(kv.Value))).ToList());
-        }
-        catch (KafkaException ex)
+        if (Committer.CommitIfDue(consumer, force) is { } ex)
         {
             // e.g. RebalanceInProgress: the state is persisted, so redelivered samples are recognised by their timestamps and change nothing.
             Log.CommitFailed(logger, ex.Error.Code, ex.Error.Reason);
         }
-        _uncommitted.Clear();
     }
 
     private void OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
@@ -233,7 +233,7 @@ internal sealed partial class EvaluationWorker(
         Log.Revoked(logger, partitions.Count, _pendingMessages);
         try
         {
-            FlushAsync(consumer, _stoppingToken).GetAwaiter().GetResult();
+            FlushAsync(consumer, _stoppingToken, force: true).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException)
         {
@@ -254,7 +254,7 @@ internal sealed partial class EvaluationWorker(
         _evaluator.Clear();
         metrics.Lag.PartitionsReleased();
         _events.Clear();
-        _uncommitted.Clear();
+        Committer.Clear();
         _pendingMessages = 0;
     }
 

@@ -54,6 +54,8 @@ internal sealed class StreamEvaluator(WarningOptions options, IHostLocationResol
     private readonly Dictionary<(long RuleId, string HostId), StateEntry> _entries = [];
     private readonly HashSet<string> _loadedHosts = new(StringComparer.Ordinal);
     private readonly HashSet<int> _loadedPartitions = [];
+    // The entries marked dirty since the last DirtyEntries(): a flush must not scan every (rule, host) entry.
+    private readonly List<StateEntry> _dirty = [];
 
     /// <summary>
     /// True when the host's persisted state is in memory: loaded for the host itself, or for the whole partition
@@ -81,17 +83,25 @@ internal sealed class StreamEvaluator(WarningOptions options, IHostLocationResol
         _entries.Clear();
         _loadedHosts.Clear();
         _loadedPartitions.Clear();
+        _dirty.Clear();
     }
 
-    /// <summary>The dirty entries to persist; those of hosts deleted meanwhile are dropped instead (their alerts were ended).</summary>
+    /// <summary>
+    /// The entries marked dirty since the last <see cref="Persisted"/>, to persist; those of hosts deleted meanwhile are
+    /// dropped instead (their alerts were ended).
+    /// </summary>
     public List<StateEntry> DirtyEntries()
     {
         if (deletedHosts.Count > 0)
         {
             ForgetDeletedHosts();
+            _dirty.RemoveAll(e => deletedHosts.Contains(e.HostId));
         }
-        return _entries.Values.Where(e => e.Dirty).ToList();
+        return [.. _dirty];
     }
+
+    /// <summary>The entries returned by <see cref="DirtyEntries"/> are committed (the store cleared their flags).</summary>
+    public void Persisted() => _dirty.Clear();
 
     private void ForgetDeletedHosts()
     {
@@ -163,7 +173,11 @@ internal sealed class StreamEvaluator(WarningOptions options, IHostLocationResol
             {
                 continue;
             }
-            entry.Dirty = true;
+            if (!entry.Dirty)
+            {
+                entry.Dirty = true;
+                _dirty.Add(entry);
+            }
             entry.Partition = partition;
             if (transition.Kind is TransitionKind.Fired or TransitionKind.Escalated or TransitionKind.Resolved)
             {

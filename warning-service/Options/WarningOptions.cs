@@ -38,6 +38,14 @@ public sealed class WarningOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Shortest time between two offset commits of the rule-evaluating consumers (each commit is a broker round trip
+    /// on the consumer thread); state is still persisted every <see cref="FlushInterval"/>, and offsets are committed
+    /// only after the state they cover. The default is 1 second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Persist and commit after at most this many consumed messages (count). The default is 1000.</summary>
     [Range(1, 1_000_000)]
     public int MaxBatchMessages { get; set; } = 1000;

@@ -37,7 +37,8 @@ internal sealed partial class ProbeEvaluationWorker(
     private readonly WarningOptions _options = warningOptions.Value;
     private readonly ProbeEvaluator _evaluator = new(locations);
     private readonly List<ProbeStateEvent> _events = [];
-    private readonly Dictionary<TopicPartition, long> _uncommitted = [];
+    private OffsetCommitter? _committer;
+    private OffsetCommitter Committer => _committer ??= new OffsetCommitter(_options.CommitInterval, timeProvider);
     private RetiredTargets _retired = RetiredTargets.None;
     private int _pendingMessages;
     private long _firstPendingTimestamp;
@@ -85,6 +86,11 @@ internal sealed partial class ProbeEvaluationWorker(
                 {
                     await FlushAsync(consumer, stoppingToken).ConfigureAwait(false);
                 }
+                else if (_pendingMessages == 0)
+                {
+                    // Idle: the last flush persisted everything tracked; commit it once the interval allows.
+                    Commit(consumer, force: false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -95,7 +101,7 @@ internal sealed partial class ProbeEvaluationWorker(
             using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
             {
-                await FlushAsync(consumer, budget.Token).ConfigureAwait(false);
+                await FlushAsync(consumer, budget.Token, force: true).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -120,7 +126,7 @@ internal sealed partial class ProbeEvaluationWorker(
             _firstPendingTimestamp = timeProvider.GetTimestamp();
         }
         _pendingMessages++;
-        _uncommitted[result.TopicPartition] = result.Offset.Value + 1;
+        Committer.Track(result.TopicPartitionOffset);
         // Nearly every batch on the topic is plain metrics: a vectorised byte search for the metric name (protobuf
         // strings are raw UTF-8) skips them without parsing; a batch that merely mentions it is parsed and checked.
         if (result.Message.Value is not { } bytes || bytes.AsSpan().IndexOf(ProbeMetricUtf8) < 0)
@@ -157,10 +163,12 @@ internal sealed partial class ProbeEvaluationWorker(
         _evaluator.Evaluate(batch, result.Partition.Value, catalog.Rules, _events, _retired);
     }
 
-    private async Task FlushAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
+    private async Task FlushAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken, bool force = false)
     {
         if (_pendingMessages == 0 && _events.Count == 0)
         {
+            // Nothing new consumed; what is tracked was persisted by an earlier flush.
+            Commit(consumer, force);
             return;
         }
         var dirty = _evaluator.DirtyEntries();
@@ -177,19 +185,16 @@ internal sealed partial class ProbeEvaluationWorker(
             signal.Pulse();
         }
         _events.Clear();
-        if (_uncommitted.Count > 0)
-        {
-            try
-            {
-                consumer.Commit(_uncommitted.Select(kv => new TopicPartitionOffset(kv.Key, new Offset(kv.Value))).ToList());
-            }
-            catch (KafkaException ex)
-            {
-                Log.CommitFailed(logger, ex.Error.Code, ex.Error.Reason);
-            }
-            _uncommitted.Clear();
-        }
+        Commit(consumer, force);
         _pendingMessages = 0;
+    }
+
+    private void Commit(IConsumer<byte[]?, byte[]?> consumer, bool force)
+    {
+        if (Committer.CommitIfDue(consumer, force) is { } ex)
+        {
+            Log.CommitFailed(logger, ex.Error.Code, ex.Error.Reason);
+        }
     }
 
     private void OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
@@ -217,7 +222,7 @@ internal sealed partial class ProbeEvaluationWorker(
     {
         try
         {
-            FlushAsync(consumer, _stoppingToken).GetAwaiter().GetResult();
+            FlushAsync(consumer, _stoppingToken, force: true).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException)
         {
@@ -230,7 +235,7 @@ internal sealed partial class ProbeEvaluationWorker(
     {
         _evaluator.Clear();
         _events.Clear();
-        _uncommitted.Clear();
+        Committer.Clear();
         _pendingMessages = 0;
     }
 
