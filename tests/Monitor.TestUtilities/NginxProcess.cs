@@ -26,13 +26,33 @@ public sealed class NginxProcess : IAsyncDisposable
     public string ReloadCommand => $"nginx -t -q -p {_dir}/ -c nginx.conf && kill -HUP {_process?.Id}";
 
     /// <summary>Starts nginx; <paramref name="analyzeHttp"/> etc. are host:port of the HTTP backends.</summary>
-    public static async Task<NginxProcess> StartAsync(string analyzeHttp, string manageHttp, string warningHttp, CancellationToken cancellationToken = default)
+    public static Task<NginxProcess> StartAsync(string analyzeHttp, string manageHttp, string warningHttp, CancellationToken cancellationToken = default) =>
+        StartAsync(analyzeHttp, manageHttp, warningHttp, manageGrpc: null, cancellationToken);
+
+    /// <summary>
+    /// Starts nginx; <paramref name="analyzeHttp"/> etc. are host:port of the HTTP backends. With <paramref name="manageGrpc"/>
+    /// (host:port of the manage service's gRPC endpoint) the gRPC port also routes the agents' and probers' configuration
+    /// services to it, as deploy/stack.sh's nginx does.
+    /// </summary>
+    public static async Task<NginxProcess> StartAsync(string analyzeHttp, string manageHttp, string warningHttp, string? manageGrpc, CancellationToken cancellationToken = default)
     {
         var dir = Path.Combine(Repo.Root, ".state", "test-nginx", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
         Directory.CreateDirectory(Path.Combine(dir, "tmp"));
         var nginx = new NginxProcess(dir, Ports.Free(), Ports.Free());
         File.WriteAllText(nginx.PoolFile, "upstream report_pool { server 127.0.0.1:1 down; }\n");
+        var manageGrpcRoutes = manageGrpc is null ? "" : $$"""
+                    location /monitor.v1.ManageService/ {
+                        grpc_pass grpc://{{manageGrpc}};
+                        grpc_connect_timeout 2s;
+                    }
+                    location /monitor.v1.ProbeConfigService/ {
+                        grpc_pass grpc://{{manageGrpc}};
+                        grpc_connect_timeout 2s;
+                        grpc_read_timeout 1h;
+                        grpc_send_timeout 1h;
+                    }
+            """;
         File.WriteAllText(Path.Combine(dir, "nginx.conf"), $$"""
             daemon off;
             worker_processes 1;
@@ -80,6 +100,7 @@ public sealed class NginxProcess : IAsyncDisposable
                         grpc_next_upstream error timeout http_502 http_503 http_504;
                         grpc_connect_timeout 2s;
                     }
+            {{manageGrpcRoutes}}
                 }
             }
             """);
