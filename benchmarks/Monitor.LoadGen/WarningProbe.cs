@@ -145,6 +145,10 @@ internal sealed class WarningProbe : IAsyncDisposable
         await PrometheusScrape.SumAsync([Service.HttpUrl], "monitor_warning_evaluations_total", ct)
         + await PrometheusScrape.SumAsync([Service.HttpUrl], "monitor_warning_evaluations", ct);
 
+    /// <summary>Seconds the stream evaluator is behind the newest sample it evaluated (its <c>monitor.warning.evaluation.lag</c> gauge).</summary>
+    public async Task<double> EvaluationLagAsync(CancellationToken ct) =>
+        await PrometheusScrape.SumAsync([Service.HttpUrl], "monitor_warning_evaluation_lag_seconds", ct);
+
     /// <summary>The service's own mean of sample timestamp → firing transition persisted in MySQL (ms), and how many.</summary>
     public async Task<(double MeanMs, double Count)> PersistedDetectionAsync(CancellationToken ct)
     {
