@@ -77,13 +77,14 @@ internal sealed class ProbeAlertStore(
 
     /// <summary>
     /// Ends what belongs to targets that are no longer live (deleted, or paused) according to a target list read after
-    /// <paramref name="watermark"/>: their firing probe alerts become resolved without a recovery value (the target was
+    /// <paramref name="watermark"/>, among the targets the manage service has listed (<paramref name="managed"/>; others
+    /// are not its to retire): their firing probe alerts become resolved without a recovery value (the target was
     /// retired, it did not recover) with a <c>resolved</c> notice, and their (rule, host, target) states are removed.
     /// Only alerts and states older than the watermark are considered. Idempotent, and safe when every instance runs
     /// it. Returns the targets retired, alerts ended and notices queued.
     /// </summary>
     public async Task<(List<string> Targets, int Ended, int Queued)> EndRetiredTargetsAsync(
-        IReadOnlySet<string> live, (long MaxAlertId, long AtMs) watermark, CancellationToken cancellationToken)
+        IReadOnlySet<string> live, IReadOnlySet<string> managed, (long MaxAlertId, long AtMs) watermark, CancellationToken cancellationToken)
     {
         var (maxId, readAtMs) = watermark;
         var nowMs = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
@@ -92,7 +93,7 @@ internal sealed class ProbeAlertStore(
             .Select(a => a.Target!).Distinct().ToListAsync(cancellationToken).ConfigureAwait(false);
         var stated = await db.ProbeAlertStates.AsNoTracking().Where(s => s.UpdatedAtMs < readAtMs)
             .Select(s => s.Target).Distinct().ToListAsync(cancellationToken).ConfigureAwait(false);
-        var retired = firing.Concat(stated).Where(t => !live.Contains(t)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var retired = firing.Concat(stated).Where(t => !live.Contains(t) && managed.Contains(t)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (retired.Count == 0)
         {
             return ([], 0, 0);

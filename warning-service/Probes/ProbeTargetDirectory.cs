@@ -12,7 +12,9 @@ namespace Monitor.WarningService.Probes;
 /// Until the first read succeeds no target has channels (its alerts are still recorded).
 /// After every read, what belongs to targets that are gone or paused is retired (<see cref="ProbeAlertStore.EndRetiredTargetsAsync"/>):
 /// their firing alerts end with a resolve notice and their states are dropped, in MySQL and — through
-/// <see cref="Retired"/> — in the probe evaluator's memory.
+/// <see cref="Retired"/> — in the probe evaluator's memory. "Gone" means listed by the manage service at an earlier
+/// read of this instance and missing now: targets the manage service never listed (a prober's static
+/// <c>Probes:Targets</c>) are not its to retire, so their alerts live and resolve like any other.
 /// </summary>
 internal sealed partial class ProbeTargetDirectory(
     IServiceProvider services,
@@ -24,6 +26,8 @@ internal sealed partial class ProbeTargetDirectory(
 
     private volatile FrozenDictionary<string, string[]> _channels = FrozenDictionary<string, string[]>.Empty;
     private volatile RetiredTargets _retired = RetiredTargets.None;
+    // Every target name the manage service listed (live or paused) since this instance started.
+    private readonly HashSet<string> _listed = new(StringComparer.Ordinal);
 
     public IReadOnlyList<string> ChannelsOf(string target) => _channels.TryGetValue(target, out var channels) ? channels : [];
 
@@ -58,6 +62,7 @@ internal sealed partial class ProbeTargetDirectory(
                 Loaded = true;
                 var live = response.Targets.Where(t => t.Spec.Enabled).Select(t => t.Spec.Name).ToFrozenSet(StringComparer.Ordinal);
                 var paused = response.Targets.Where(t => !t.Spec.Enabled).Select(t => t.Spec.Name);
+                _listed.UnionWith(response.Targets.Select(t => t.Spec.Name));
                 if (watermark is not { } w || !await RetireAsync(live, paused, w, stoppingToken).ConfigureAwait(false))
                 {
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks, RetryDelay.Ticks));
@@ -101,7 +106,7 @@ internal sealed partial class ProbeTargetDirectory(
         try
         {
             var store = services.GetRequiredService<ProbeAlertStore>();
-            (ended, var alerts, var queued) = await store.EndRetiredTargetsAsync(live, watermark, cancellationToken).ConfigureAwait(false);
+            (ended, var alerts, var queued) = await store.EndRetiredTargetsAsync(live, _listed, watermark, cancellationToken).ConfigureAwait(false);
             if (ended.Count > 0)
             {
                 Log.TargetsRetired(logger, ended.Count, ended, alerts);

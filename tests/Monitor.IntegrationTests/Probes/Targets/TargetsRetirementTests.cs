@@ -14,7 +14,8 @@ namespace Monitor.IntegrationTests.Probes.Targets;
 /// A probe alert ends when its target goes away, with real manage and warning processes, MariaDB and Kafka: deleting
 /// a target or pausing it in the manage service resolves its firing alert without a recovery value, sends one resolve
 /// notice on the target's channel and drops the (rule, agent, target) state; late results of the paused target start
-/// nothing, and a target created again under the deleted name starts a fresh episode.
+/// nothing, and a target created again under the deleted name starts a fresh episode. A target the manage service
+/// never listed (a prober's static target) is not retired: its alert keeps firing.
 /// </summary>
 [Collection(TargetsCollection.Name)]
 public sealed class TargetsRetirementTests(TargetsFixture fx)
@@ -24,7 +25,7 @@ public sealed class TargetsRetirementTests(TargetsFixture fx)
     {
         var ct = TestContext.Current.CancellationToken;
         var suffix = Guid.NewGuid().ToString("N")[..8];
-        var (deleted, paused, live) = ("del-" + suffix, "pause-" + suffix, "live-" + suffix);
+        var (deleted, paused, live, unmanaged) = ("del-" + suffix, "pause-" + suffix, "live-" + suffix, "static-" + suffix);
         var agent = "agent-" + suffix;
         foreach (var name in new[] { deleted, paused, live })
         {
@@ -61,7 +62,8 @@ public sealed class TargetsRetirementTests(TargetsFixture fx)
         async Task<List<JsonElement>> AlertsOfAsync(string target) =>
             (await warning.AlertsAsync(ruleId, agent)).Where(a => a.GetProperty("target").GetString() == target).ToList();
 
-        // Arrange: both targets fire.
+        // Arrange: both targets fire, and so does one that only a prober's own configuration knows.
+        await FailAsync(unmanaged, 3);
         await FailAsync(deleted, 3);
         await FailAsync(paused, 3);
         foreach (var name in new[] { deleted, paused })
@@ -125,6 +127,9 @@ public sealed class TargetsRetirementTests(TargetsFixture fx)
         await Poll.UntilAsync(() => warning.Receiver.On("/" + deleted).Count >= 3, TimeSpan.FromSeconds(30), $"the new firing notice of {deleted}", ct);
         Assert.Contains("FIRING", warning.Receiver.On("/" + deleted)[2].Body, StringComparison.Ordinal);
         Assert.Equal(2, warning.Receiver.On("/" + paused).Count);
+        // The unmanaged target's alert outlived every target-list read of the run.
+        Assert.Equal("firing", Assert.Single(await AlertsOfAsync(unmanaged)).GetProperty("state").GetString());
+        Assert.True(await StateRowsAsync(warning, unmanaged, ct) == 1, $"state of {unmanaged} kept\n{warning.Logs()}");
     }
 
     private async Task CreateTargetAsync(string name, CancellationToken cancellationToken)
