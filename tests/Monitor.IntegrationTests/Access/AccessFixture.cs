@@ -203,20 +203,7 @@ public sealed class AccessFixture : IAsyncLifetime
         {
             await Influx.DisposeAsync();
         }
-        try
-        {
-            await using var connection = new MySqlConnection(StackEnvironment.MariaDb);
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"DROP DATABASE IF EXISTS `{Database}`";
-            await command.ExecuteNonQueryAsync();
-            command.CommandText = $"DROP DATABASE IF EXISTS `{WarningDatabase}`";
-            await command.ExecuteNonQueryAsync();
-        }
-        catch (MySqlException)
-        {
-            // Best effort: a leftover test database is harmless.
-        }
+        await TestDatabases.DropAsync(Database, WarningDatabase);
     }
 }
 

@@ -105,17 +105,6 @@ public sealed class MigrateCommandTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await using var connection = new MySqlConnection(StackEnvironment.MariaDb);
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"DROP DATABASE IF EXISTS `{_database}`";
-            await command.ExecuteNonQueryAsync();
-        }
-        catch (MySqlException)
-        {
-            // Best effort: a leftover test database is harmless.
-        }
+        await TestDatabases.DropAsync(_database);
     }
 }

@@ -61,18 +61,7 @@ public sealed class ManageBehindNginxFixture : IAsyncLifetime
         {
             await Manage.DisposeAsync();
         }
-        try
-        {
-            await using var connection = new MySqlConnection(StackEnvironment.MariaDb);
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"DROP DATABASE IF EXISTS `{Database}`";
-            await command.ExecuteNonQueryAsync();
-        }
-        catch (MySqlException)
-        {
-            // Best effort: a leftover test database is harmless.
-        }
+        await TestDatabases.DropAsync(Database);
     }
 }
 

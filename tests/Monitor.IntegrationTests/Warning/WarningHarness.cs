@@ -235,17 +235,6 @@ public sealed class WarningHarness : IAsyncDisposable
         _producer.Dispose();
         await Receiver.DisposeAsync();
         await Smtp.DisposeAsync();
-        try
-        {
-            await using var connection = new MySqlConnection(StackEnvironment.MariaDb);
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"DROP DATABASE IF EXISTS `{Database}`";
-            await command.ExecuteNonQueryAsync();
-        }
-        catch (MySqlException)
-        {
-            // Best effort: a leftover test database is harmless.
-        }
+        await TestDatabases.DropAsync(Database);
     }
 }

@@ -114,17 +114,7 @@ public sealed class TargetsFixture : IAsyncLifetime
         {
             await Influx.DisposeAsync();
         }
-        try
-        {
-            await using var connection = new MySqlConnection(StackEnvironment.MariaDb);
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"DROP DATABASE IF EXISTS `{Database}`";
-            await command.ExecuteNonQueryAsync();
-        }
-        catch (MySqlException)
-        {
-        }
+        await TestDatabases.DropAsync(Database);
     }
 }
 
