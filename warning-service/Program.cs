@@ -8,5 +8,4 @@ var app = builder.Build();
 app.MapMonitorDefaultEndpoints();
 app.MapWarningService();
 app.MapConsoleApi();
-app.MapSilencePreviewApi();
 app.Run();

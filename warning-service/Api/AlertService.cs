@@ -1,10 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Monitor.WarningService.Data;
+using Monitor.WarningService.Evaluation;
+using Monitor.WarningService.Notifications;
 
 namespace Monitor.WarningService.Api;
 
 /// <summary>Alert queries, acknowledgement and silences, shared by the HTTP and gRPC APIs.</summary>
-internal sealed class AlertService(IDbContextFactory<WarningDbContext> dbFactory, TimeProvider timeProvider)
+internal sealed class AlertService(IDbContextFactory<WarningDbContext> dbFactory, NotificationPlanner planner, TimeProvider timeProvider)
 {
     public async Task<List<AlertEntity>> ListAsync(string? state, long? ruleId, string? hostId, int limit, long beforeId, CancellationToken cancellationToken)
     {
@@ -106,7 +108,7 @@ internal sealed class AlertService(IDbContextFactory<WarningDbContext> dbFactory
         }
         var now = timeProvider.GetUtcNow();
         var starts = request.StartsAt ?? now;
-        if (request.RuleId is not > 0 && string.IsNullOrWhiteSpace(request.HostId) && string.IsNullOrWhiteSpace(request.Location))
+        if (!HasScope(request))
         {
             errors["ruleId"] = ["a silence needs at least one of ruleId, hostId, location"];
         }
@@ -122,16 +124,11 @@ internal sealed class AlertService(IDbContextFactory<WarningDbContext> dbFactory
         {
             return (null, errors);
         }
-        var row = new SilenceEntity
-        {
-            RuleId = request.RuleId is > 0 ? request.RuleId : null,
-            HostId = string.IsNullOrWhiteSpace(request.HostId) ? null : request.HostId,
-            Location = string.IsNullOrWhiteSpace(request.Location) ? null : request.Location,
-            StartsAtMs = starts.ToUnixTimeMilliseconds(),
-            EndsAtMs = request.EndsAt!.Value.ToUnixTimeMilliseconds(),
-            Comment = request.Comment ?? "",
-            CreatedAtMs = now.ToUnixTimeMilliseconds(),
-        };
+        var row = Scope(request);
+        row.StartsAtMs = starts.ToUnixTimeMilliseconds();
+        row.EndsAtMs = request.EndsAt!.Value.ToUnixTimeMilliseconds();
+        row.Comment = request.Comment ?? "";
+        row.CreatedAtMs = now.ToUnixTimeMilliseconds();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         // The audit row names the silence's id, known after the insert: one transaction keeps both.
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -142,6 +139,82 @@ internal sealed class AlertService(IDbContextFactory<WarningDbContext> dbFactory
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (row, errors);
     }
+
+    /// <summary>At most this many matching alerts are returned by <see cref="PreviewSilenceAsync"/>, newest first.</summary>
+    internal const int MaxPreviewMatches = 1000;
+
+    /// <summary>
+    /// The firing alerts a silence draft would match now, decided by <see cref="NotificationPlanner.Matching"/> (the rule
+    /// that silences notifications, location-scoped drafts included), or the draft's field errors. Nothing is stored;
+    /// unlike <see cref="CreateSilenceAsync"/>, <c>endsAt</c> may be left out of a draft.
+    /// </summary>
+    public async Task<(List<AlertEntity>? Matches, Dictionary<string, string[]> Errors)> PreviewSilenceAsync(SilenceRequest? request, CancellationToken cancellationToken)
+    {
+        var errors = ValidateDraft(request);
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+        var draft = Scope(request!);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var q = db.Alerts.AsNoTracking().Where(a => a.State == Phases.Firing);
+        // Rule and host narrow the scan in SQL; the planner still decides, so the answer cannot drift from delivery.
+        if (draft.RuleId is { } ruleId)
+        {
+            q = q.Where(a => a.RuleId == ruleId);
+        }
+        if (draft.HostId is { } hostId)
+        {
+            q = q.Where(a => a.HostId == hostId);
+        }
+        var firing = await q.OrderByDescending(a => a.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        SilenceEntity[] silences = [draft];
+        return (firing.Where(a => planner.Matching(silences, a) is not null).Take(MaxPreviewMatches).ToList(), errors);
+    }
+
+    /// <summary>The checks of <see cref="CreateSilenceAsync"/> on the fields that shape a match; <c>endsAt</c> may be left out of a draft.</summary>
+    private static Dictionary<string, string[]> ValidateDraft(SilenceRequest? request)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (request is null)
+        {
+            errors["body"] = ["a silence draft is required"];
+            return errors;
+        }
+        if (request.RuleId is < 0)
+        {
+            errors["ruleId"] = ["ruleId must be a positive rule id"];
+        }
+        else if (!HasScope(request))
+        {
+            errors["ruleId"] = ["a silence needs at least one of ruleId, hostId, location"];
+        }
+        if ((request.HostId?.Length ?? 0) > 128)
+        {
+            errors["hostId"] = ["hostId is at most 128 characters"];
+        }
+        if ((request.Location?.Length ?? 0) > 128)
+        {
+            errors["location"] = ["location is at most 128 characters"];
+        }
+        if (request.StartsAt is { } starts && request.EndsAt is { } ends && ends <= starts)
+        {
+            errors["endsAt"] = ["endsAt must be after startsAt"];
+        }
+        return errors;
+    }
+
+    /// <summary>True when the request names at least one of rule, host, location (a silence of everything is refused).</summary>
+    private static bool HasScope(SilenceRequest request) =>
+        request.RuleId is > 0 || !string.IsNullOrWhiteSpace(request.HostId) || !string.IsNullOrWhiteSpace(request.Location);
+
+    /// <summary>A silence row with the request's filters as matching reads them (an absent field matches anything).</summary>
+    private static SilenceEntity Scope(SilenceRequest request) => new()
+    {
+        RuleId = request.RuleId is > 0 ? request.RuleId : null,
+        HostId = string.IsNullOrWhiteSpace(request.HostId) ? null : request.HostId,
+        Location = string.IsNullOrWhiteSpace(request.Location) ? null : request.Location,
+    };
 
     public async Task<bool> DeleteSilenceAsync(long id, string actor, CancellationToken cancellationToken)
     {

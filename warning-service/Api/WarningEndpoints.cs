@@ -73,6 +73,11 @@ internal static class WarningEndpoints
             var (row, errors) = await alerts.CreateSilenceAsync(request, Caller(http), ct).ConfigureAwait(false);
             return row is null ? Results.ValidationProblem(errors) : Results.Created($"/api/v1/warning/silences/{row.Id}", SilenceDto.From(row));
         }).WithMetadata(editor);
+        api.MapPost("/silences/preview", async (SilenceRequest? request, AlertService alerts, CancellationToken ct) =>
+        {
+            var (matches, errors) = await alerts.PreviewSilenceAsync(request, ct).ConfigureAwait(false);
+            return matches is null ? Results.ValidationProblem(errors) : Results.Ok(matches.Select(AlertDto.From).ToList());
+        }).WithMetadata(viewer);
         api.MapDelete("/silences/{id:long}", async (long id, AlertService alerts, HttpContext http, CancellationToken ct) =>
             await alerts.DeleteSilenceAsync(id, Caller(http), ct).ConfigureAwait(false) ? Results.NoContent() : Results.Problem($"silence {id} not found", statusCode: 404)).WithMetadata(editor);
 
