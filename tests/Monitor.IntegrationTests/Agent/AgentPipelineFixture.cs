@@ -115,6 +115,31 @@ public sealed class AgentPipelineFixture : IAsyncLifetime
         return Start("agent-" + run.HostId, Repo.Assembly("agent", "monitor-agent"), env);
     }
 
+    /// <summary>
+    /// Starts a prober that reports to this fixture's report services with the run's spool and ack ledger, plus
+    /// <paramref name="extra"/> settings (targets, a manage address, …). The caller owns (disposes) the process.
+    /// </summary>
+    public ServiceProcess StartProber(string name, AgentRun run, Dictionary<string, string> extra)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["Agent__HostId"] = run.HostId,
+            ["Agent__SpoolDirectory"] = run.SpoolDirectory,
+            ["Agent__LedgerPath"] = run.LedgerPath,
+            ["Agent__ReconnectInitialDelay"] = "00:00:00.200",
+            ["Agent__ReconnectMaxDelay"] = "00:00:01",
+        };
+        for (int i = 0; i < Reports.Length; i++)
+        {
+            env[$"Agent__ReportAddresses__{i}"] = Reports[i].GrpcUrl;
+        }
+        foreach (var (key, value) in extra)
+        {
+            env[key] = value;
+        }
+        return ServiceProcess.Start(name, Repo.Assembly("agent/prober", "monitor-prober"), PipelineEnvironment.For(Topic, DeadLetterTopic, EtcdPrefix, env));
+    }
+
     private ServiceProcess Start(string name, string assembly, Dictionary<string, string> extra)
     {
         var process = ServiceProcess.Start(name, assembly, PipelineEnvironment.For(Topic, DeadLetterTopic, EtcdPrefix, extra));

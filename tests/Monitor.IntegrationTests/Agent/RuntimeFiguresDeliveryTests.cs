@@ -24,23 +24,13 @@ public sealed class RuntimeFiguresDeliveryTests(AgentPipelineFixture pipeline)
         using var proberRun = new AgentRun("rtprober");
         var proberEnv = new Dictionary<string, string>
         {
-            ["Agent__HostId"] = proberRun.HostId,
             ["Agent__Interval"] = "00:00:01",
-            ["Agent__SpoolDirectory"] = proberRun.SpoolDirectory,
-            ["Agent__LedgerPath"] = proberRun.LedgerPath,
             ["Agent__SpoolLedgerPath"] = proberRun.SpoolLedgerPath,
-            ["Agent__ReconnectInitialDelay"] = "00:00:00.200",
-            ["Agent__ReconnectMaxDelay"] = "00:00:01",
         };
-        for (int i = 0; i < pipeline.Reports.Length; i++)
-        {
-            proberEnv[$"Agent__ReportAddresses__{i}"] = pipeline.Reports[i].GrpcUrl;
-        }
 
         // Act
         var agent = pipeline.StartAgent(agentRun, useEtcd: false);
-        await using var prober = ServiceProcess.Start("rtprober-" + proberRun.HostId, Repo.Assembly("agent/prober", "monitor-prober"),
-            PipelineEnvironment.For(pipeline.Topic, pipeline.DeadLetterTopic, pipeline.EtcdPrefix, proberEnv));
+        await using var prober = pipeline.StartProber("rtprober-" + proberRun.HostId, proberRun, proberEnv);
         List<StoredPoint> fromAgent = [], fromProber = [];
         await Poll.UntilAsync(async () =>
         {

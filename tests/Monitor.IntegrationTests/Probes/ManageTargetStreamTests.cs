@@ -100,19 +100,7 @@ public sealed class ManageTargetStreamTests(AgentPipelineFixture pipeline)
         fake.Publish(new TargetSet { Revision = 1, Targets = { Target("m-tcp", "tcp", $$"""{"host":"127.0.0.1","port":{{openPort}}}""") } });
 
         using var run = new AgentRun("mprober");
-        var env = new Dictionary<string, string>
-        {
-            ["Agent__HostId"] = run.HostId,
-            ["Agent__SpoolDirectory"] = run.SpoolDirectory,
-            ["Agent__LedgerPath"] = run.LedgerPath,
-            ["Agent__ReconnectInitialDelay"] = "00:00:00.200",
-            ["Agent__ReconnectMaxDelay"] = "00:00:01",
-            ["Agent__ReportAddresses__0"] = pipeline.Reports[0].GrpcUrl,
-            ["Agent__ReportAddresses__1"] = pipeline.Reports[1].GrpcUrl,
-            ["Probes__Manage__Address"] = $"http://127.0.0.1:{port}",
-        };
-        await using var prober = ServiceProcess.Start("mprober-" + run.HostId, Repo.Assembly("agent/prober", "monitor-prober"),
-            PipelineEnvironment.For(pipeline.Topic, pipeline.DeadLetterTopic, pipeline.EtcdPrefix, env));
+        await using var prober = pipeline.StartProber("mprober-" + run.HostId, run, new() { ["Probes__Manage__Address"] = $"http://127.0.0.1:{port}" });
         List<AgentRun.Acked> Results(string target) =>
             run.AckedSamples().Where(a => a.Metric == "probe_success" && a.Labels["target"] == target).OrderBy(a => a.TimestampUnixMs).ToList();
 

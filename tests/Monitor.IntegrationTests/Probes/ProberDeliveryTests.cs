@@ -25,12 +25,7 @@ public sealed class ProberDeliveryTests(AgentPipelineFixture pipeline)
         var closedPort = NativeProcess.FreePort();
         var env = new Dictionary<string, string>
         {
-            ["Agent__HostId"] = run.HostId,
-            ["Agent__SpoolDirectory"] = run.SpoolDirectory,
-            ["Agent__LedgerPath"] = run.LedgerPath,
             ["Agent__SpoolLedgerPath"] = run.SpoolLedgerPath,
-            ["Agent__ReconnectInitialDelay"] = "00:00:00.200",
-            ["Agent__ReconnectMaxDelay"] = "00:00:01",
             ["Agent__DrainTimeout"] = "00:00:10",
             ["Probes__Targets__0__Name"] = "e2e-ping",
             ["Probes__Targets__0__Type"] = "icmp",
@@ -45,14 +40,9 @@ public sealed class ProberDeliveryTests(AgentPipelineFixture pipeline)
             ["Probes__Targets__1__Config__Host"] = "127.0.0.1",
             ["Probes__Targets__1__Config__Port"] = closedPort.ToString(CultureInfo.InvariantCulture),
         };
-        for (int i = 0; i < pipeline.Reports.Length; i++)
-        {
-            env[$"Agent__ReportAddresses__{i}"] = pipeline.Reports[i].GrpcUrl;
-        }
 
         // Act
-        await using var prober = ServiceProcess.Start("prober-" + run.HostId, Repo.Assembly("agent/prober", "monitor-prober"),
-            PipelineEnvironment.For(pipeline.Topic, pipeline.DeadLetterTopic, pipeline.EtcdPrefix, env));
+        await using var prober = pipeline.StartProber("prober-" + run.HostId, run, env);
         await Poll.UntilAsync(() =>
         {
             var acked = run.AckedSamples().Where(a => a.Metric == "probe_success").ToList();

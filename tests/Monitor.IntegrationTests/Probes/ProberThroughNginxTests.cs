@@ -77,19 +77,7 @@ public sealed class ProberThroughNginxTests(AgentPipelineFixture pipeline, Manag
     private async Task<ServiceProcess> StartProberAsync(AgentRun run, CancellationToken ct)
     {
         await pipeline.EnsureReportsRunningAsync(ct);
-        var env = new Dictionary<string, string>
-        {
-            ["Agent__HostId"] = run.HostId,
-            ["Agent__SpoolDirectory"] = run.SpoolDirectory,
-            ["Agent__LedgerPath"] = run.LedgerPath,
-            ["Agent__ReconnectInitialDelay"] = "00:00:00.200",
-            ["Agent__ReconnectMaxDelay"] = "00:00:01",
-            ["Agent__ReportAddresses__0"] = pipeline.Reports[0].GrpcUrl,
-            ["Agent__ReportAddresses__1"] = pipeline.Reports[1].GrpcUrl,
-            ["Probes__Manage__Address"] = fx.Nginx.GrpcUrl,
-        };
-        return ServiceProcess.Start("nprober-" + run.HostId, Repo.Assembly("agent/prober", "monitor-prober"),
-            PipelineEnvironment.For(pipeline.Topic, pipeline.DeadLetterTopic, pipeline.EtcdPrefix, env));
+        return pipeline.StartProber("nprober-" + run.HostId, run, new() { ["Probes__Manage__Address"] = fx.Nginx.GrpcUrl });
     }
 
     private static List<AgentRun.Acked> Results(AgentRun run, string target) =>
