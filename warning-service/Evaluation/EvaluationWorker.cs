@@ -38,8 +38,7 @@ internal sealed partial class EvaluationWorker(
     private readonly WarningOptions _options = warningOptions.Value;
     private readonly StreamEvaluator _evaluator = new(warningOptions.Value, locations, deletedHosts);
     private readonly List<StateEvent> _events = [];
-    private OffsetCommitter? _committer;
-    private OffsetCommitter Committer => _committer ??= new OffsetCommitter(_options.CommitInterval, timeProvider);
+    private readonly OffsetCommitter _committer = new(warningOptions.Value.CommitInterval, timeProvider);
     private int _pendingMessages;
     private long _firstPendingTimestamp;
     private CancellationToken _stoppingToken;
@@ -134,7 +133,7 @@ internal sealed partial class EvaluationWorker(
             _firstPendingTimestamp = timeProvider.GetTimestamp();
         }
         _pendingMessages++;
-        Committer.Track(result.TopicPartitionOffset);
+        _committer.Track(result.TopicPartitionOffset);
         SampleBatch batch;
         try
         {
@@ -198,7 +197,7 @@ internal sealed partial class EvaluationWorker(
 
     private void Commit(IConsumer<byte[]?, byte[]?> consumer, bool force)
     {
-        if (Committer.CommitIfDue(consumer, force) is { } ex)
+        if (_committer.CommitIfDue(consumer, force) is { } ex)
         {
             // e.g. RebalanceInProgress: the state is persisted, so redelivered samples are recognised by their timestamps and change nothing.
             Log.CommitFailed(logger, ex.Error.Code, ex.Error.Reason);
@@ -254,7 +253,7 @@ internal sealed partial class EvaluationWorker(
         _evaluator.Clear();
         metrics.Lag.PartitionsReleased();
         _events.Clear();
-        Committer.Clear();
+        _committer.Clear();
         _pendingMessages = 0;
     }
 

@@ -37,8 +37,7 @@ internal sealed partial class ProbeEvaluationWorker(
     private readonly WarningOptions _options = warningOptions.Value;
     private readonly ProbeEvaluator _evaluator = new(locations);
     private readonly List<ProbeStateEvent> _events = [];
-    private OffsetCommitter? _committer;
-    private OffsetCommitter Committer => _committer ??= new OffsetCommitter(_options.CommitInterval, timeProvider);
+    private readonly OffsetCommitter _committer = new(warningOptions.Value.CommitInterval, timeProvider);
     private RetiredTargets _retired = RetiredTargets.None;
     private int _pendingMessages;
     private long _firstPendingTimestamp;
@@ -126,7 +125,7 @@ internal sealed partial class ProbeEvaluationWorker(
             _firstPendingTimestamp = timeProvider.GetTimestamp();
         }
         _pendingMessages++;
-        Committer.Track(result.TopicPartitionOffset);
+        _committer.Track(result.TopicPartitionOffset);
         // Nearly every batch on the topic is plain metrics: a vectorised byte search for the metric name (protobuf
         // strings are raw UTF-8) skips them without parsing; a batch that merely mentions it is parsed and checked.
         if (result.Message.Value is not { } bytes || bytes.AsSpan().IndexOf(ProbeMetricUtf8) < 0)
@@ -191,7 +190,7 @@ internal sealed partial class ProbeEvaluationWorker(
 
     private void Commit(IConsumer<byte[]?, byte[]?> consumer, bool force)
     {
-        if (Committer.CommitIfDue(consumer, force) is { } ex)
+        if (_committer.CommitIfDue(consumer, force) is { } ex)
         {
             Log.CommitFailed(logger, ex.Error.Code, ex.Error.Reason);
         }
@@ -235,7 +234,7 @@ internal sealed partial class ProbeEvaluationWorker(
     {
         _evaluator.Clear();
         _events.Clear();
-        Committer.Clear();
+        _committer.Clear();
         _pendingMessages = 0;
     }
 
