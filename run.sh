@@ -85,10 +85,12 @@ cmd_up() {
   # The servers, the .NET build and the console build do not depend on each other: run them side by side.
   local t0=$SECONDS stack_pid console_pid
   "$ROOT/deploy/stack.sh" up & stack_pid=$!
-  log "console: npm ci + build when console/dist is missing or older than its sources (in the background)"
-  "$ROOT/console/scripts/ensure-deps.sh" --build & console_pid=$!
+  # vite build without the vue-tsc type check (17 s of CPU on 2 cores that the .NET build needs; test.sh type-checks),
+  # niced so that the .NET build, the longer path, gets the cores first.
+  log "console: npm ci + vite build when console/dist is missing or older than its sources (in the background)"
+  nice -n 10 "$ROOT/console/scripts/ensure-deps.sh" --bundle & console_pid=$!
   log "building Monitor ($CONFIGURATION)"
-  # Only what runs (Monitor.Run.slnf: services, agent, prober, nginx-sync): tests and benchmarks are test.sh's business.
+  # Only what runs (Monitor.Run.slnf: services, agent, nginx-sync; not the prober, which run.sh does not start): tests and benchmarks are test.sh's business.
   # Analyzers are skipped here (about a third of the compile CPU); test.sh's build runs them and fails on their warnings.
   if ! dotnet build "$ROOT/Monitor.Run.slnf" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q -p:RunAnalyzers=false; then
     wait "$stack_pid" "$console_pid" || true
@@ -96,7 +98,7 @@ cmd_up() {
   fi
   log "build done in $((SECONDS - t0)) s"
   wait "$stack_pid" || die "the stack did not come up (deploy/stack.sh up; logs in $STATE/stack/)"
-  wait "$console_pid" || die "the console build failed (console/scripts/ensure-deps.sh --build)"
+  wait "$console_pid" || die "the console build failed (console/scripts/ensure-deps.sh --bundle)"
   set -a; source "$STATE/stack/endpoints.env"; set +a
   prepare_access
   local spec name folder asm grpc http dll env

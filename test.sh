@@ -54,11 +54,14 @@ if [ "$TIER" = unit ] || [ "$TIER" = all ]; then
   # The console's unit tests (Vitest); its JUnit file is counted below with the xUnit results.
   log "running console unit tests (Vitest)"
   if ! { console/scripts/ensure-deps.sh && (cd console && VITEST_JUNIT_FILE="$RESULTS/console-vitest.junit.xml" npm run -s test:junit); }; then rc=1; fi
+  # The type check (vue-tsc) is not part of the bundle the browser tests and run.sh use: it runs here.
+  log "type-checking the console (vue-tsc)"
+  (cd console && npm run -s typecheck) || { log "ERROR: the console does not type-check"; rc=1; }
   [ -s "$RESULTS/console-vitest.junit.xml" ] || { log "ERROR: console unit tests wrote no results"; rc=1; }
 fi
 if [ "$TIER" = integration ] || [ "$TIER" = all ]; then
   # The browser tests (tests/Monitor.Console.IntegrationTests) drive the built console.
-  console/scripts/ensure-deps.sh --build || rc=1
+  console/scripts/ensure-deps.sh --bundle || rc=1
 fi
 for dir in "${projects[@]}"; do
   name=$(basename "$dir")
