@@ -92,7 +92,13 @@ cmd_up() {
   log "building Monitor ($CONFIGURATION)"
   # Only what runs (Monitor.Run.slnf: services, agent, nginx-sync; not the prober, which run.sh does not start): tests and benchmarks are test.sh's business.
   # Analyzers are skipped here (about a third of the compile CPU); test.sh's build runs them and fails on their warnings.
-  if ! dotnet build "$ROOT/Monitor.Run.slnf" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q -p:RunAnalyzers=false; then
+  # One warm compiler server for all projects instead of a cold csc process per project (this machine's environment
+  # sets UseSharedCompilation=false): 44 s instead of 62 s for a fresh clone. It is shut down after the build.
+  local build_rc=0
+  dotnet build "$ROOT/Monitor.Run.slnf" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q -p:RunAnalyzers=false \
+    -p:UseSharedCompilation=true || build_rc=$?
+  dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true
+  if [ "$build_rc" != 0 ]; then
     wait "$stack_pid" "$console_pid" || true
     die "the build failed"
   fi
