@@ -104,7 +104,6 @@ cmd_up() {
   fi
   log "build done in $((SECONDS - t0)) s"
   wait "$stack_pid" || die "the stack did not come up (deploy/stack.sh up; logs in $STATE/stack/)"
-  wait "$console_pid" || die "the console build failed (console/scripts/ensure-deps.sh --bundle)"
   set -a; source "$STATE/stack/endpoints.env"; set +a
   prepare_access
   local spec name folder asm grpc http dll env
@@ -137,6 +136,8 @@ cmd_up() {
   start_one agent "$ROOT/agent/bin/$CONFIGURATION/net10.0/monitor-agent.dll" \
     "Agent__Interval=$AGENT_INTERVAL" "Agent__ReportAddresses__0=$MONITOR_TEST_NGINX_GRPC" "Agent__SpoolDirectory=$RUN/agent-spool" \
     "Agent__TokenFile=$RUN/agent-token"
+  # nginx serves console/dist as static files: the services did not need to wait for it.
+  wait "$console_pid" || die "the console build failed (console/scripts/ensure-deps.sh --bundle)"
   local host; host=$(hostname)
   cat <<INFO
 
