@@ -640,10 +640,13 @@ build_mock() {
   command -v dotnet >/dev/null || die "kafka-mock: the .NET SDK (dotnet) is needed to build the Kafka mock; or set Kafka__BootstrapServers to a real broker, or use --no-kafka"
   local t0; t0=$(now)
   log "kafka-mock: building $K_SRC -> $K_BIN"
-  # no build servers / node reuse: nothing may outlive this script (CI waits on its output pipes)
+  # no build servers / node reuse: nothing may outlive this script (CI waits on its output pipes). The exception is
+  # MONITOR_SHARED_COMPILER=1, set by run.sh, which builds beside this script with a compiler server of its own and
+  # shuts that server down once both builds are done: this compile then uses the warm server instead of a cold csc.
+  local shared=false; [ "${MONITOR_SHARED_COMPILER:-0}" = 1 ] && shared=true
   if ! DOTNET_CLI_USE_MSBUILD_SERVER=0 MSBUILDDISABLENODEREUSE=1 \
        dotnet build "$K_SRC/Monitor.KafkaMock.csproj" -c Release -o "$K_BIN" --nologo \
-         -nodeReuse:false -p:UseSharedCompilation=false -p:UseRazorBuildServer=false \
+         -nodeReuse:false -p:UseSharedCompilation=$shared -p:UseRazorBuildServer=false \
          </dev/null >"$K_DIR/build.log" 2>&1 9>&-; then
     grep -E 'error|warning' "$K_DIR/build.log" | tail -n 30 >&2 || tail -n 30 "$K_DIR/build.log" >&2
     die "kafka-mock: build failed (log: $K_DIR/build.log)"
