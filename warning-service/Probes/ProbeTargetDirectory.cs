@@ -158,36 +158,18 @@ internal sealed class RetiredTargets(FrozenSet<string> names)
     public bool Contains(string target) => Names.Count > 0 && Names.Contains(target);
 }
 
-/// <summary>Seeds <see cref="ProbeRules.DefaultRule"/> at start-up unless a rule of that name exists or ever existed.</summary>
+/// <summary>
+/// Seeds <see cref="ProbeRules.DefaultRule"/> unless a rule of that name exists or ever existed. Run by
+/// <see cref="Rules.BuiltInRuleSeeder"/> after the built-in rules, in the same retry loop: two seeders inserting rules
+/// side by side into a fresh table could deadlock each other at a first start (retried, but logged as errors by EF Core).
+/// </summary>
 internal sealed partial class ProbeRuleSeeder(
-    IServiceProvider services,
-    TimeProvider timeProvider,
-    ILogger<ProbeRuleSeeder> logger) : BackgroundService
+    Microsoft.EntityFrameworkCore.IDbContextFactory<Data.WarningDbContext> dbFactory,
+    Rules.RuleService rules,
+    ILogger<ProbeRuleSeeder> logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public async Task SeedAsync(CancellationToken cancellationToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SeedAsync(stoppingToken).ConfigureAwait(false);
-                return;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is Microsoft.EntityFrameworkCore.DbUpdateException or InvalidOperationException or MySqlConnector.MySqlException)
-            {
-                Log.SeedFailed(logger, ex);
-            }
-            await Task.Delay(TimeSpan.FromSeconds(5), timeProvider, stoppingToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task SeedAsync(CancellationToken cancellationToken)
-    {
-        var dbFactory = services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Data.WarningDbContext>>();
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
             const string Name = ProbeRules.DefaultRuleName;
@@ -197,7 +179,6 @@ internal sealed partial class ProbeRuleSeeder(
                 return;
             }
         }
-        var rules = services.GetRequiredService<Rules.RuleService>();
         await rules.CreateAsync(ProbeRules.DefaultRule(), "built-in", cancellationToken).ConfigureAwait(false);
         Log.Seeded(logger, ProbeRules.DefaultRuleName);
     }
@@ -206,8 +187,5 @@ internal sealed partial class ProbeRuleSeeder(
     {
         [LoggerMessage(EventId = 7602, EventName = "ProbeRuleSeeded", Level = LogLevel.Information, Message = "Created the default probe rule '{Name}'")]
         public static partial void Seeded(ILogger logger, string name);
-
-        [LoggerMessage(EventId = 7603, EventName = "ProbeRuleSeedFailed", Level = LogLevel.Warning, Message = "Seeding the default probe rule failed; retrying")]
-        public static partial void SeedFailed(ILogger logger, Exception exception);
     }
 }

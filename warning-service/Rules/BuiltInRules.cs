@@ -87,10 +87,14 @@ internal static class BuiltInRules
     ];
 }
 
-/// <summary>Seeds <see cref="BuiltInRules"/> at start-up (after the migrations), retrying until the database answers.</summary>
+/// <summary>
+/// Seeds <see cref="BuiltInRules"/> and then the default probe rule (<see cref="Probes.ProbeRuleSeeder"/>) at start-up
+/// (after the migrations), one after the other, retrying until the database answers.
+/// </summary>
 internal sealed partial class BuiltInRuleSeeder(
     IDbContextFactory<WarningDbContext> dbFactory,
     RuleService rules,
+    Probes.ProbeRuleSeeder probeRules,
     TimeProvider timeProvider,
     ILogger<BuiltInRuleSeeder> logger) : BackgroundService
 {
@@ -138,6 +142,7 @@ internal sealed partial class BuiltInRuleSeeder(
                 Log.Invalid(logger, spec.Name, string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
             }
         }
+        await probeRules.SeedAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static partial class Log
@@ -148,7 +153,7 @@ internal sealed partial class BuiltInRuleSeeder(
         [LoggerMessage(EventId = 4092, EventName = "BuiltInRuleInvalid", Level = LogLevel.Warning, Message = "Built-in rule '{Name}' was refused: {Errors}")]
         public static partial void Invalid(ILogger logger, string name, string errors);
 
-        [LoggerMessage(EventId = 4091, EventName = "BuiltInRuleSeedFailed", Level = LogLevel.Warning, Message = "Seeding the built-in rules failed; retrying")]
+        [LoggerMessage(EventId = 4091, EventName = "BuiltInRuleSeedFailed", Level = LogLevel.Warning, Message = "Seeding the built-in rules or the default probe rule failed; retrying")]
         public static partial void SeedFailed(ILogger logger, Exception exception);
     }
 }
