@@ -2,6 +2,11 @@
 // `create-admin --name X`, `create-token --name X --role R`, `create-agent-token --name X [--host-id H]` manage access and exit (docs/access.md).
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMonitorWebDefaults("manage");
+if (AccessExtensions.IsAccessCommand(args))
+{
+    // An access command prints its tokens, and only those, on stdout: every log line goes to stderr.
+    builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+}
 builder.AddManageService();
 
 var app = builder.Build();

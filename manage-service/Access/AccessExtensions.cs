@@ -60,25 +60,73 @@ internal static partial class AccessExtensions
     }
 
     /// <summary>
-    /// Runs an access command and returns true when one was given (the process then exits):
+    /// Runs access commands and returns true when one was given (the process then exits):
     /// <c>create-admin --name NAME</c> (password from <c>MONITOR_ADMIN_PASSWORD</c> or the first line of stdin) and
     /// <c>create-agent-token --name NAME [--host-id HOST]</c> and <c>create-token --name NAME --role viewer|editor|admin</c>
-    /// (print the token, and only the token, to stdout).
+    /// (print the token, and only the token, to stdout). Several commands may be chained with <c>--then</c>; they run in
+    /// order in one process (one start-up instead of several), each token on its own line, and the first failure stops
+    /// the chain (what the commands before it created stays). Every command is checked for its arguments before any runs.
     /// </summary>
     public static async Task<(bool Handled, int ExitCode)> RunAccessCommandAsync(this WebApplication app, string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("create-admin" or "create-agent-token" or "create-token"))
+        if (!IsAccessCommand(args))
         {
             return (false, 0);
         }
-        var name = Argument(args, "--name");
-        if (string.IsNullOrEmpty(name))
+        var commands = SplitChain(args);
+        foreach (var command in commands)
         {
-            await Console.Error.WriteLineAsync($"usage: {args[0]} --name NAME" + (args[0] switch { "create-agent-token" => " [--host-id HOST]", "create-token" => " --role viewer|editor|admin", _ => "" })).ConfigureAwait(false);
-            return (true, 2);
+            if (command.Length == 0 || !IsAccessCommand(command[0]))
+            {
+                await Console.Error.WriteLineAsync($"--then must be followed by create-admin, create-token or create-agent-token, not '{(command.Length == 0 ? "" : command[0])}'").ConfigureAwait(false);
+                return (true, 2);
+            }
+            if (string.IsNullOrEmpty(Argument(command, "--name")))
+            {
+                await Console.Error.WriteLineAsync($"usage: {command[0]} --name NAME" + (command[0] switch { "create-agent-token" => " [--host-id HOST]", "create-token" => " --role viewer|editor|admin", _ => "" })).ConfigureAwait(false);
+                return (true, 2);
+            }
         }
         var ct = app.Lifetime.ApplicationStopping;
         await PrepareAccessAsync(app.Services, ct).ConfigureAwait(false);
+        foreach (var command in commands)
+        {
+            if (await RunOneAsync(app, command, ct).ConfigureAwait(false) is var exitCode and not 0)
+            {
+                return (true, exitCode);
+            }
+        }
+        return (true, 0);
+    }
+
+    /// <summary>Whether the command line starts with an access command (the process then runs it and exits).</summary>
+    public static bool IsAccessCommand(string[] args) => args.Length > 0 && IsAccessCommand(args[0]);
+
+    private static bool IsAccessCommand(string arg) => arg is "create-admin" or "create-agent-token" or "create-token";
+
+    private static List<string[]> SplitChain(string[] args)
+    {
+        var commands = new List<string[]>();
+        var current = new List<string>();
+        foreach (var arg in args)
+        {
+            if (arg == "--then")
+            {
+                commands.Add([.. current]);
+                current.Clear();
+            }
+            else
+            {
+                current.Add(arg);
+            }
+        }
+        commands.Add([.. current]);
+        return commands;
+    }
+
+    private static async Task<int> RunOneAsync(WebApplication app, string[] args, CancellationToken ct)
+    {
+        var name = Argument(args, "--name")!;
         await using var scope = app.Services.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<AccessStore>();
         try
@@ -100,12 +148,12 @@ internal static partial class AccessExtensions
                     : await store.CreateTokenAsync("cli", name, "agent", null, Argument(args, "--host-id"), null, ct).ConfigureAwait(false);
                 await Console.Out.WriteLineAsync(secret).ConfigureAwait(false);
             }
-            return (true, 0);
+            return 0;
         }
         catch (AccessException ex)
         {
             await Console.Error.WriteLineAsync($"{args[0]}: {ex.Message}").ConfigureAwait(false);
-            return (true, 1);
+            return 1;
         }
     }
 
