@@ -64,19 +64,28 @@ prepare_access() {
   [ -s "$RUN/admin-password" ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/admin-password"; log "access: new admin password in $RUN/admin-password"; }
   # The admin ports' diagnostics (docs/observability.md) take their own token.
   [ -s "$RUN/diagnostics-token" ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/diagnostics-token"; log "diagnostics: token in $RUN/diagnostics-token"; }
-  local kind file args
+  # Both tokens from one start of the manage CLI (commands chained with --then: one token per line, in order).
+  local kind args=() kinds=() lines
   for kind in service agent; do
-    file="$RUN/$kind-token"
     # Fresh tokens on every start (the database may have been reset); kept while the services that use them run.
-    [ -s "$file" ] && alive manage Monitor.ManageService.dll && continue
-    if [ "$kind" = service ]; then args=(create-token --name "local-services-$(date +%s)" --role viewer); else args=(create-agent-token --name "local-agent-$(date +%s)"); fi
-    (cd "$(dirname "$manage_dll")" && env Logging__LogLevel__Default=Warning Auth__Enabled=true \
-      Auth__BootstrapAdmin__Name=admin "Auth__BootstrapAdmin__Password=$(cat "$RUN/admin-password")" \
-      dotnet "$manage_dll" "${args[@]}" 2>>"$RUN/logs/access-cli.log" | tail -n 1 >"$file.tmp") || die "access: ${args[0]} failed (log $RUN/logs/access-cli.log)"
-    grep -Eq '^mona?_[A-Za-z0-9_-]{43}$' "$file.tmp" || die "access: ${args[0]} printed no token (log $RUN/logs/access-cli.log)"
-    mv "$file.tmp" "$file"
-    log "access: $kind token in $file"
+    [ -s "$RUN/$kind-token" ] && alive manage Monitor.ManageService.dll && continue
+    [ ${#args[@]} -gt 0 ] && args+=(--then)
+    if [ "$kind" = service ]; then args+=(create-token --name "local-services-$(date +%s)" --role viewer); else args+=(create-agent-token --name "local-agent-$(date +%s)"); fi
+    kinds+=("$kind")
   done
+  [ ${#kinds[@]} -gt 0 ] || { umask 022; return 0; }
+  lines=$(cd "$(dirname "$manage_dll")" && env Logging__LogLevel__Default=Warning Auth__Enabled=true \
+    Auth__BootstrapAdmin__Name=admin "Auth__BootstrapAdmin__Password=$(cat "$RUN/admin-password")" \
+    dotnet "$manage_dll" "${args[@]}" 2>>"$RUN/logs/access-cli.log") || die "access: creating the tokens failed (log $RUN/logs/access-cli.log)"
+  local i=0 line
+  while IFS= read -r line; do
+    [ $i -lt ${#kinds[@]} ] || break
+    grep -Eq '^mona?_[A-Za-z0-9_-]{43}$' <<<"$line" || continue
+    printf '%s\n' "$line" >"$RUN/${kinds[$i]}-token"
+    log "access: ${kinds[$i]} token in $RUN/${kinds[$i]}-token"
+    i=$((i + 1))
+  done <<<"$lines"
+  [ $i -eq ${#kinds[@]} ] || die "access: the manage CLI printed $i token(s) instead of ${#kinds[@]} (log $RUN/logs/access-cli.log)"
   umask 022
 }
 
@@ -84,27 +93,29 @@ cmd_up() {
   mkdir -p "$RUN/logs"
   # The servers, the .NET build and the console build do not depend on each other: run them side by side.
   local t0=$SECONDS stack_pid console_pid build_rc=0 stack_rc=0
-  MONITOR_SHARED_COMPILER=1 "$ROOT/deploy/stack.sh" up & stack_pid=$!
+  # Kafka's mock is started after the build, which compiles it with everything else (deploy/stack.sh then copies it).
+  "$ROOT/deploy/stack.sh" up --no-kafka >/dev/null & stack_pid=$!
   # vite build without the vue-tsc type check (17 s of CPU on 2 cores that the .NET build needs; test.sh type-checks),
   # niced so that the .NET build, the longer path, gets the cores first.
   log "console: npm ci + vite build when console/dist is missing or older than its sources (in the background)"
   nice -n 10 "$ROOT/console/scripts/ensure-deps.sh" --bundle & console_pid=$!
   log "building Monitor ($CONFIGURATION)"
-  # Only what runs (Monitor.Run.slnf: services, agent, nginx-sync; not the prober, which run.sh does not start): tests
+  # Only what runs (Monitor.Run.slnf: services, agent, nginx-sync, Kafka mock; not the prober, which run.sh does not start): tests
   # and benchmarks are test.sh's business. Analyzers are skipped here (about a third of the compile CPU); test.sh's
-  # build runs them and fails on their warnings. One warm compiler server serves all projects and the Kafka mock of
-  # deploy/stack.sh (MONITOR_SHARED_COMPILER=1) instead of a cold csc process per project (this machine's environment
-  # sets UseSharedCompilation=false): 44 s instead of 62 s for a fresh clone. It is shut down once both builds are done.
+  # build runs them and fails on their warnings. One warm compiler server serves all projects instead of a cold csc
+  # process per project (this machine's environment sets UseSharedCompilation=false): 32-44 s instead of 62 s for a
+  # fresh clone. It is shut down right after the build so that nothing of ours outlives the command.
   dotnet build "$ROOT/Monitor.Run.slnf" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q -p:RunAnalyzers=false \
     -p:UseSharedCompilation=true || build_rc=$?
-  wait "$stack_pid" || stack_rc=$?
   dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true
+  wait "$stack_pid" || stack_rc=$?
   if [ "$build_rc" != 0 ]; then
     wait "$console_pid" || true
     die "the build failed"
   fi
   log "build done in $((SECONDS - t0)) s"
   [ "$stack_rc" = 0 ] || die "the stack did not come up (deploy/stack.sh up; logs in $STATE/stack/)"
+  "$ROOT/deploy/stack.sh" up || die "the stack did not come up (deploy/stack.sh up; logs in $STATE/stack/)"
   set -a; source "$STATE/stack/endpoints.env"; set +a
   prepare_access
   local spec name folder asm grpc http dll env

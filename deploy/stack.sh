@@ -626,27 +626,40 @@ k_check() {
   [ "$(curl -s -m 2 "$K_CONTROL_URL/health")" = ok ] && [ -s "$K_BOOTSTRAP_FILE" ]
 }
 
-# Build the mock once: when the binary is missing or older than any of its sources or the repo's build files.
+# mock_newer_than FILE: prints a source or repo build file of the mock newer than FILE (nothing when FILE is current).
+mock_newer_than() {
+  local newer f
+  newer=$(find "$K_SRC" \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' \) -newer "$1" -print -quit)
+  for f in Directory.Build.props Directory.Build.targets Directory.Packages.props global.json BannedSymbols.txt .editorconfig NuGet.config nuget.config; do
+    [ -z "$newer" ] && [ -f "$REPO_DIR/$f" ] && [ "$REPO_DIR/$f" -nt "$1" ] && newer=$REPO_DIR/$f
+  done
+  echo "$newer"
+}
+
+# Build the mock once: when the binary is missing or older than any of its sources or the repo's build files. A
+# current build of the solution (deploy/Monitor.KafkaMock/bin/<configuration>/net10.0, made by test.sh's and run.sh's
+# builds) is copied instead of compiling the project a second time.
 build_mock() {
   local newer="" f
   if [ -f "$K_DLL" ]; then
-    newer=$(find "$K_SRC" \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' \) -newer "$K_DLL" -print -quit)
-    for f in Directory.Build.props Directory.Packages.props global.json BannedSymbols.txt .editorconfig NuGet.config nuget.config; do
-      [ -z "$newer" ] && [ -f "$REPO_DIR/$f" ] && [ "$REPO_DIR/$f" -nt "$K_DLL" ] && newer=$REPO_DIR/$f
-    done
+    newer=$(mock_newer_than "$K_DLL")
     [ -z "$newer" ] && return 0
     log "kafka-mock: $newer is newer than the binary, rebuilding"
   fi
+  for f in "$K_SRC"/bin/Release/net10.0/Monitor.KafkaMock.dll "$K_SRC"/bin/Debug/net10.0/Monitor.KafkaMock.dll; do
+    if [ -f "$f" ] && [ -z "$(mock_newer_than "$f")" ]; then
+      rm -rf "$K_BIN" && mkdir -p "$K_BIN" && cp -a "$(dirname "$f")/." "$K_BIN/" && touch "$K_DLL"
+      log "kafka-mock: using the current build in $(dirname "$f")"
+      return 0
+    fi
+  done
   command -v dotnet >/dev/null || die "kafka-mock: the .NET SDK (dotnet) is needed to build the Kafka mock; or set Kafka__BootstrapServers to a real broker, or use --no-kafka"
   local t0; t0=$(now)
   log "kafka-mock: building $K_SRC -> $K_BIN"
-  # no build servers / node reuse: nothing may outlive this script (CI waits on its output pipes). The exception is
-  # MONITOR_SHARED_COMPILER=1, set by run.sh, which builds beside this script with a compiler server of its own and
-  # shuts that server down once both builds are done: this compile then uses the warm server instead of a cold csc.
-  local shared=false; [ "${MONITOR_SHARED_COMPILER:-0}" = 1 ] && shared=true
+  # no build servers / node reuse: nothing may outlive this script (CI waits on its output pipes)
   if ! DOTNET_CLI_USE_MSBUILD_SERVER=0 MSBUILDDISABLENODEREUSE=1 \
        dotnet build "$K_SRC/Monitor.KafkaMock.csproj" -c Release -o "$K_BIN" --nologo \
-         -nodeReuse:false -p:UseSharedCompilation=$shared -p:UseRazorBuildServer=false \
+         -nodeReuse:false -p:UseSharedCompilation=false -p:UseRazorBuildServer=false \
          </dev/null >"$K_DIR/build.log" 2>&1 9>&-; then
     grep -E 'error|warning' "$K_DIR/build.log" | tail -n 30 >&2 || tail -n 30 "$K_DIR/build.log" >&2
     die "kafka-mock: build failed (log: $K_DIR/build.log)"
