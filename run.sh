@@ -115,9 +115,12 @@ cmd_up() {
   fi
   log "build done in $((SECONDS - t0)) s"
   [ "$stack_rc" = 0 ] || die "the stack did not come up (deploy/stack.sh up; logs in $STATE/stack/)"
-  "$ROOT/deploy/stack.sh" up || die "the stack did not come up (deploy/stack.sh up; logs in $STATE/stack/)"
   set -a; source "$STATE/stack/endpoints.env"; set +a
+  # Kafka (the mock from the build just made, or a configured broker) comes up while the tokens are created in MariaDB.
+  "$ROOT/deploy/stack.sh" up & stack_pid=$!
   prepare_access
+  wait "$stack_pid" || die "the stack did not come up (deploy/stack.sh up; logs in $STATE/stack/)"
+  set -a; source "$STATE/stack/endpoints.env"; set +a
   local spec name folder asm grpc http dll env
   for spec in "${SERVICES[@]}"; do
     IFS='|' read -r name folder asm grpc http <<<"$spec"
