@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Monitor.IntegrationTests.Manage;
 using Monitor.TestUtilities;
 using MySqlConnector;
 using Xunit;
@@ -20,47 +20,14 @@ public sealed class AccessCommandTests : IAsyncLifetime
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    private async Task<(int ExitCode, string Stdout, string Stderr)> RunManageAsync(CancellationToken ct, params string[] args)
-    {
-        var assembly = Repo.Assembly("manage-service", "Monitor.ManageService");
-        var psi = new ProcessStartInfo("dotnet")
+    private Task<(int ExitCode, string Stdout, string Stderr)> RunManageAsync(CancellationToken ct, params string[] args) =>
+        ManageCommand.RunAsync(ConnectionString, new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-        };
-        psi.ArgumentList.Add(assembly);
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        psi.Environment["Logging__LogLevel__Default"] = "Warning";
-        psi.Environment["ConnectionStrings__Manage"] = ConnectionString;
-        psi.Environment["Auth__Enabled"] = "true";
-        psi.Environment["Auth__BootstrapAdmin__Name"] = "admin";
-        psi.Environment["Auth__BootstrapAdmin__Password"] = "access-command-test-" + Guid.NewGuid().ToString("N");
-        psi.Environment["SelfMetrics__Enabled"] = "false";
-        psi.Environment["Influx__Url"] = StackEnvironment.Influx;
-        psi.Environment["Etcd__Endpoints__0"] = StackEnvironment.Etcd;
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await stdout, await stderr);
-    }
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Auth__Enabled"] = "true",
+            ["Auth__BootstrapAdmin__Name"] = "admin",
+            ["Auth__BootstrapAdmin__Password"] = "access-command-test-" + Guid.NewGuid().ToString("N"),
+        }, ct, args);
 
     private async Task<List<(string Name, string Kind, string Role, string Hash)>> TokensAsync(CancellationToken ct)
     {

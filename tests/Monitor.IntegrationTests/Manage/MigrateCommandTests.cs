@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Monitor.TestUtilities;
 using MySqlConnector;
 using Xunit;
@@ -19,40 +18,13 @@ public sealed class MigrateCommandTests : IAsyncLifetime
 
     private async Task<(int ExitCode, string Output)> RunMigrateAsync(CancellationToken ct)
     {
-        var assembly = Repo.Assembly("manage-service", "Monitor.ManageService");
-        var psi = new ProcessStartInfo("dotnet")
+        var (exitCode, stdout, stderr) = await ManageCommand.RunAsync(ConnectionString, new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-        };
-        psi.ArgumentList.Add(assembly);
-        psi.ArgumentList.Add("--migrate");
-        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        psi.Environment["ConnectionStrings__Manage"] = ConnectionString;
-        // Whatever the configuration says, --migrate must not depend on start-up migrations being on.
-        psi.Environment["Manage__ApplyMigrationsOnStartup"] = "false";
-        psi.Environment["Auth__Enabled"] = "false";
-        psi.Environment["SelfMetrics__Enabled"] = "false";
-        psi.Environment["Influx__Url"] = StackEnvironment.Influx;
-        psi.Environment["Etcd__Endpoints__0"] = StackEnvironment.Etcd;
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await stdout + await stderr);
+            // Whatever the configuration says, --migrate must not depend on start-up migrations being on.
+            ["Manage__ApplyMigrationsOnStartup"] = "false",
+            ["Auth__Enabled"] = "false",
+        }, ct, "--migrate");
+        return (exitCode, stdout + stderr);
     }
 
     private async Task<List<string>> QueryAsync(string sql, CancellationToken ct)
