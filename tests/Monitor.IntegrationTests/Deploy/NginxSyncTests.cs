@@ -45,7 +45,9 @@ public sealed class NginxSyncTests
         report.Kill();
         await Poll.UntilAsync(() => !File.ReadAllText(output).Contains($"127.0.0.1:{grpcPort}", StringComparison.Ordinal),
             TimeSpan.FromSeconds(15), "the killed instance to leave the upstream file", ct);
-        Assert.True(File.ReadAllLines(reloads).Length >= 3, "nginx was reloaded on every change");
+        // The sync writes the upstream file first and reloads nginx after it: wait for that last reload as well.
+        await Poll.UntilAsync(() => File.Exists(reloads) && File.ReadAllLines(reloads).Length >= 3,
+            TimeSpan.FromSeconds(10), "nginx reloaded on every change (placeholder, added, removed)", ct);
         File.Delete(output);
         File.Delete(reloads);
     }
