@@ -567,6 +567,8 @@ EOF
 }
 up_nginx() {
   mkdir -p "$N_DIR/logs" "$N_DIR/tmp"
+  local previous=""
+  [ -f "$N_DIR/nginx.conf" ] && previous=$(<"$N_DIR/nginx.conf")
   write_nginx_conf
   : > "$N_DIR/logs/config-test.log"
   nginx -t -q -e "$N_DIR/logs/config-test.log" -p "$N_DIR/" -c nginx.conf </dev/null >/dev/null 2>&1 9>&- \
@@ -575,6 +577,9 @@ up_nginx() {
     echo "$NGINX_HTTP_PORT $NGINX_GRPC_PORT" > "$N_DIR/ports"
     mark_log "$N_LOG"
     spawn nginx "$N_PF" "$N_DIR/logs/stdout.log" nginx -e "$N_LOG" -p "$N_DIR/" -c nginx.conf
+  elif [ "$previous" = "$(<"$N_DIR/nginx.conf")" ]; then
+    # A reload waits for the old workers, which long-lived gRPC streams keep up to worker_shutdown_timeout (5 s).
+    log "nginx: already running (pid $(<"$N_PF")), configuration unchanged"
   else
     log "nginx: already running (pid $(<"$N_PF")), reloading config"
     mark_log "$N_LOG"
