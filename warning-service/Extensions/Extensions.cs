@@ -69,7 +69,6 @@ internal static class WarningServiceExtensions
         // Order matters: the schema exists before any worker touches it.
         services.AddHostedService<MigrationService>();
         services.AddHostedService<RuleRefreshWorker>();
-        services.AddSingleton<Monitor.WarningService.Probes.ProbeRuleSeeder>();
         services.AddHostedService<BuiltInRuleSeeder>();
         services.AddHostedService<EvaluationWorker>();
         services.AddHostedService<Monitor.WarningService.Probes.ProbeEvaluationWorker>();

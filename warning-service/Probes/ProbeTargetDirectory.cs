@@ -157,35 +157,3 @@ internal sealed class RetiredTargets(FrozenSet<string> names)
 
     public bool Contains(string target) => Names.Count > 0 && Names.Contains(target);
 }
-
-/// <summary>
-/// Seeds <see cref="ProbeRules.DefaultRule"/> unless a rule of that name exists or ever existed. Run by
-/// <see cref="Rules.BuiltInRuleSeeder"/> after the built-in rules, in the same retry loop: two seeders inserting rules
-/// side by side into a fresh table could deadlock each other at a first start (retried, but logged as errors by EF Core).
-/// </summary>
-internal sealed partial class ProbeRuleSeeder(
-    Microsoft.EntityFrameworkCore.IDbContextFactory<Data.WarningDbContext> dbFactory,
-    Rules.RuleService rules,
-    ILogger<ProbeRuleSeeder> logger)
-{
-    public async Task SeedAsync(CancellationToken cancellationToken)
-    {
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
-        {
-            const string Name = ProbeRules.DefaultRuleName;
-            const string DeletedName = ProbeRules.DefaultRuleName + "#deleted-";
-            if (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.Rules, r => r.Name == Name || r.Name.StartsWith(DeletedName), cancellationToken).ConfigureAwait(false))
-            {
-                return;
-            }
-        }
-        await rules.CreateAsync(ProbeRules.DefaultRule(), "built-in", cancellationToken).ConfigureAwait(false);
-        Log.Seeded(logger, ProbeRules.DefaultRuleName);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 7602, EventName = "ProbeRuleSeeded", Level = LogLevel.Information, Message = "Created the default probe rule '{Name}'")]
-        public static partial void Seeded(ILogger logger, string name);
-    }
-}

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Monitor.WarningService.Data;
+using Monitor.WarningService.Probes;
 
 namespace Monitor.WarningService.Rules;
 
@@ -88,13 +89,14 @@ internal static class BuiltInRules
 }
 
 /// <summary>
-/// Seeds <see cref="BuiltInRules"/> and then the default probe rule (<see cref="Probes.ProbeRuleSeeder"/>) at start-up
-/// (after the migrations), one after the other, retrying until the database answers.
+/// Seeds <see cref="BuiltInRules"/> and then the default probe rule (<see cref="ProbeRules.DefaultRule"/>) at start-up
+/// (after the migrations), one after the other, retrying until the database answers. Each is created unless a rule of
+/// its name exists or ever existed. One pass for both: two seeders inserting rules side by side into a fresh table could
+/// deadlock each other at a first start (retried, but logged as errors by EF Core).
 /// </summary>
 internal sealed partial class BuiltInRuleSeeder(
     IDbContextFactory<WarningDbContext> dbFactory,
     RuleService rules,
-    Probes.ProbeRuleSeeder probeRules,
     TimeProvider timeProvider,
     ILogger<BuiltInRuleSeeder> logger) : BackgroundService
 {
@@ -123,32 +125,43 @@ internal sealed partial class BuiltInRuleSeeder(
     {
         foreach (var spec in BuiltInRules.All)
         {
-            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+            if (await SeedOnceAsync(spec.Name, () => RuleSpec.FromJson(spec.ToJson()), cancellationToken).ConfigureAwait(false) is { } id)
             {
-                var name = spec.Name;
-                var deletedName = name + "#deleted-";
-                if (await db.Rules.AsNoTracking().AnyAsync(r => r.Name == name || r.Name.StartsWith(deletedName), cancellationToken).ConfigureAwait(false))
-                {
-                    continue;
-                }
-            }
-            var change = await rules.CreateAsync(RuleSpec.FromJson(spec.ToJson()), BuiltInRules.ChangedBy, cancellationToken).ConfigureAwait(false);
-            if (change.Rule is not null)
-            {
-                Log.Seeded(logger, spec.Name, change.Rule.Id);
-            }
-            else if (change.Errors is { Count: > 0 } errors)
-            {
-                Log.Invalid(logger, spec.Name, string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+                Log.Seeded(logger, spec.Name, id);
             }
         }
-        await probeRules.SeedAsync(cancellationToken).ConfigureAwait(false);
+        if (await SeedOnceAsync(ProbeRules.DefaultRuleName, ProbeRules.DefaultRule, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            Log.ProbeRuleSeeded(logger, ProbeRules.DefaultRuleName);
+        }
+    }
+
+    /// <summary>Creates the rule unless one of that name exists or ever existed (deleted rules keep a <c>#deleted-</c> name); its id when created.</summary>
+    private async Task<long?> SeedOnceAsync(string name, Func<RuleSpec> spec, CancellationToken cancellationToken)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var deletedName = name + "#deleted-";
+            if (await db.Rules.AsNoTracking().AnyAsync(r => r.Name == name || r.Name.StartsWith(deletedName), cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+        var change = await rules.CreateAsync(spec(), BuiltInRules.ChangedBy, cancellationToken).ConfigureAwait(false);
+        if (change.Errors is { Count: > 0 } errors)
+        {
+            Log.Invalid(logger, name, string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+        }
+        return change.Rule?.Id;
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 4090, EventName = "BuiltInRuleSeeded", Level = LogLevel.Information, Message = "Seeded built-in rule '{Name}' (id {Id})")]
         public static partial void Seeded(ILogger logger, string name, long id);
+
+        [LoggerMessage(EventId = 7602, EventName = "ProbeRuleSeeded", Level = LogLevel.Information, Message = "Created the default probe rule '{Name}'")]
+        public static partial void ProbeRuleSeeded(ILogger logger, string name);
 
         [LoggerMessage(EventId = 4092, EventName = "BuiltInRuleInvalid", Level = LogLevel.Warning, Message = "Built-in rule '{Name}' was refused: {Errors}")]
         public static partial void Invalid(ILogger logger, string name, string errors);
