@@ -53,7 +53,6 @@ internal static class WarningServiceExtensions
             .ConfigureChannel((sp, o) => DiscoveredChannel.Configure(sp.GetRequiredService<IOptions<ManageOptions>>().Value.Address, o))
             .AddMonitorServiceToken();
         services.AddSingleton<Monitor.WarningService.Probes.ProbeTargetDirectory>();
-        services.AddHostedService(sp => sp.GetRequiredService<Monitor.WarningService.Probes.ProbeTargetDirectory>());
         services.AddSingleton<Monitor.WarningService.Probes.ProbeAlertStore>();
         services.AddSingleton<NotificationPlanner>();
         services.AddSingleton<NotificationSignal>();
@@ -72,6 +71,8 @@ internal static class WarningServiceExtensions
         services.AddHostedService<BuiltInRuleSeeder>();
         services.AddHostedService<EvaluationWorker>();
         services.AddHostedService<Monitor.WarningService.Probes.ProbeEvaluationWorker>();
+        // It ends the alerts of retired targets in MySQL: after the migrations, like the other workers.
+        services.AddHostedService(sp => sp.GetRequiredService<Monitor.WarningService.Probes.ProbeTargetDirectory>());
         services.AddHostedService<NotificationDispatcher>();
         services.AddHostedService<ElectedEvaluator>();
         services.AddSingleton<DeletedHosts>();
