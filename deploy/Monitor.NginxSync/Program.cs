@@ -3,7 +3,7 @@ using Monitor.NginxSync;
 // monitor-nginx-sync: keeps an nginx upstream block equal to the instances registered in etcd.
 //   --etcd http://127.0.0.1:2379  --prefix /monitor/services/report/  --upstream report_pool
 //   --out <file included by nginx.conf>  [--reload "<command run after the file changed>"]
-//   [--extra "keepalive 32;"] [--resync-seconds 30]
+//   [--extra "keepalive 32;"]
 var options = SyncOptions.Parse(args);
 if (options is null)
 {

@@ -1,11 +1,9 @@
-using System.Globalization;
-
 namespace Monitor.NginxSync;
 
-internal sealed record SyncOptions(string Etcd, string Prefix, string Upstream, string Out, string? Reload, string Extra, TimeSpan Resync)
+internal sealed record SyncOptions(string Etcd, string Prefix, string Upstream, string Out, string? Reload, string Extra)
 {
     public const string Usage =
-        "usage: monitor-nginx-sync --etcd URL --prefix /monitor/services/report/ --upstream NAME --out FILE [--reload CMD] [--extra DIRECTIVES] [--resync-seconds N]";
+        "usage: monitor-nginx-sync --etcd URL --prefix /monitor/services/report/ --upstream NAME --out FILE [--reload CMD] [--extra DIRECTIVES]";
 
     public static SyncOptions? Parse(string[] args)
     {
@@ -33,7 +31,6 @@ internal sealed record SyncOptions(string Etcd, string Prefix, string Upstream, 
             upstream,
             output,
             values.GetValueOrDefault("reload"),
-            values.GetValueOrDefault("extra", "keepalive 32;"),
-            TimeSpan.FromSeconds(int.Parse(values.GetValueOrDefault("resync-seconds", "30"), CultureInfo.InvariantCulture)));
+            values.GetValueOrDefault("extra", "keepalive 32;"));
     }
 }

@@ -1,18 +1,23 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using dotnet_etcd;
+using Google.Protobuf.Collections;
+using Grpc.Net.Client;
+using Monitor.ServiceDefaults.Discovery;
+using Mvccpb;
 
 namespace Monitor.NginxSync;
 
 /// <summary>
 /// Watches the etcd registry prefix and rewrites the upstream block whenever the set of live
 /// instances changes (an instance registers, deregisters, or its lease expires), then runs the
-/// reload command. When etcd is away the last good file stays in place.
+/// reload command. When etcd is away the last good file stays in place. One watch stream per etcd
+/// connection: it is re-opened only when etcd ends it or goes away.
 /// </summary>
 internal sealed class UpstreamSync(SyncOptions options) : IDisposable
 {
     private readonly SemaphoreSlim _changed = new(0);
+    private readonly SortedDictionary<string, string> _instances = new(StringComparer.Ordinal);
     private string? _lastContent;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -21,22 +26,22 @@ internal sealed class UpstreamSync(SyncOptions options) : IDisposable
         {
             try
             {
-                using var etcd = new EtcdClient(options.Etcd);
-                using var watchCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var watch = etcd.WatchRangeAsync(options.Prefix, _ => _changed.Release(), cancellationToken: watchCts.Token);
-                await SyncOnceAsync(etcd, cancellationToken);
-                while (!cancellationToken.IsCancellationRequested && !watch.IsCompleted)
+                // One round: the current keys, then a watch from the revision after them (EtcdPrefixWatch), until
+                // etcd ends the stream or goes away. Changes are coalesced and written by the loop below.
+                using var channel = GrpcChannel.ForAddress(options.Etcd);
+                using var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                Console.WriteLine($"nginx-sync: watching {options.Prefix} on {options.Etcd}");
+                var watch = EtcdPrefixWatch.RunAsync(channel, options.Prefix, OnSnapshotAsync, OnEventsAsync, roundCts.Token);
+                var writer = WriteOnChangeAsync(roundCts.Token);
+                try
                 {
-                    // Wake on a watch event, or resync periodically in case an event was missed.
-                    await _changed.WaitAsync(options.Resync, cancellationToken);
-                    await Task.Delay(100, cancellationToken); // coalesce bursts (a whole pool restarting)
-                    while (_changed.CurrentCount > 0)
-                    {
-                        await _changed.WaitAsync(cancellationToken);
-                    }
-                    await SyncOnceAsync(etcd, cancellationToken);
+                    await watch;
                 }
-                await watchCts.CancelAsync();
+                finally
+                {
+                    await roundCts.CancelAsync();
+                    await writer.ContinueWith(static _ => { }, TaskScheduler.Default);
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -47,27 +52,77 @@ internal sealed class UpstreamSync(SyncOptions options) : IDisposable
 #pragma warning restore CA1031
             {
                 Console.Error.WriteLine($"nginx-sync: etcd {options.Etcd} unavailable ({ex.GetType().Name}: {ex.Message}); keeping {options.Out}, retrying in 2 s");
-                try
-                {
-                    await Task.Delay(2000, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+            }
+            try
+            {
+                await Task.Delay(2000, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
     }
 
-    private async Task SyncOnceAsync(EtcdClient etcd, CancellationToken cancellationToken)
+    private ValueTask OnSnapshotAsync(RepeatedField<KeyValue> kvs)
     {
-        var response = await etcd.GetRangeAsync(options.Prefix, cancellationToken: cancellationToken);
-        var servers = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var kv in response.Kvs)
+        lock (_instances)
         {
-            if (TryGetGrpcEndpoint(kv.Value.ToStringUtf8()) is { } endpoint)
+            _instances.Clear();
+            foreach (var kv in kvs)
             {
-                servers.Add(endpoint);
+                _instances[kv.Key.ToStringUtf8()] = kv.Value.ToStringUtf8();
+            }
+        }
+        _changed.Release();
+        return ValueTask.CompletedTask;
+    }
+
+    private ValueTask OnEventsAsync(RepeatedField<Event> events)
+    {
+        lock (_instances)
+        {
+            foreach (var ev in events)
+            {
+                if (ev.Type == Event.Types.EventType.Put)
+                {
+                    _instances[ev.Kv.Key.ToStringUtf8()] = ev.Kv.Value.ToStringUtf8();
+                }
+                else
+                {
+                    _instances.Remove(ev.Kv.Key.ToStringUtf8());
+                }
+            }
+        }
+        _changed.Release();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task WriteOnChangeAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await _changed.WaitAsync(cancellationToken);
+            await Task.Delay(100, cancellationToken); // coalesce bursts (a whole pool restarting)
+            while (_changed.CurrentCount > 0)
+            {
+                await _changed.WaitAsync(cancellationToken);
+            }
+            await WriteAsync(cancellationToken);
+        }
+    }
+
+    private async Task WriteAsync(CancellationToken cancellationToken)
+    {
+        var servers = new SortedSet<string>(StringComparer.Ordinal);
+        lock (_instances)
+        {
+            foreach (var record in _instances.Values)
+            {
+                if (TryGetGrpcEndpoint(record) is { } endpoint)
+                {
+                    servers.Add(endpoint);
+                }
             }
         }
         var content = Render(options.Upstream, servers, options.Extra);

@@ -6,7 +6,7 @@ namespace Monitor.IntegrationTests.Deploy;
 /// <summary>
 /// monitor-nginx-sync keeps nginx's report pool equal to the instances alive in etcd: a report
 /// instance that registers appears in the upstream file; one killed with SIGKILL disappears once
-/// its lease expires.
+/// its lease expires. All of it over one etcd watch stream.
 /// </summary>
 [Collection(Chaos.ChaosCollection.Name)]
 public sealed class NginxSyncTests
@@ -48,6 +48,10 @@ public sealed class NginxSyncTests
         // The sync writes the upstream file first and reloads nginx after it: wait for that last reload as well.
         await Poll.UntilAsync(() => File.Exists(reloads) && File.ReadAllLines(reloads).Length >= 3,
             TimeSpan.FromSeconds(10), "nginx reloaded on every change (placeholder, added, removed)", ct);
+        // One watch stream served the whole test: the sync does not reconnect while etcd is up (an earlier version
+        // re-created its etcd client in a tight loop, at about a third of a core).
+        var rounds = File.ReadAllLines(sync.LogPath).Count(l => l.StartsWith("nginx-sync: watching ", StringComparison.Ordinal));
+        Assert.Equal(1, rounds);
         File.Delete(output);
         File.Delete(reloads);
     }
