@@ -109,8 +109,10 @@ cmd_up() {
   # and benchmarks are test.sh's business. Analyzers are skipped here (about a third of the compile CPU); test.sh's
   # build runs them and fails on their warnings. One warm compiler server serves all projects instead of a cold csc
   # process per project (this machine's environment sets UseSharedCompilation=false): 32-44 s instead of 62 s for a
-  # fresh clone. It is shut down right after the build so that nothing of ours outlives the command.
-  dotnet build "$ROOT/Monitor.Run.slnf" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q -p:RunAnalyzers=false \
+  # fresh clone. It is shut down right after the build so that nothing of ours outlives the command. The build's own
+  # processes (MSBuild nodes, the compiler server) run without tiered PGO: they live for half a minute, too short to
+  # repay the instrumented JIT tier; a fresh build took 43-58 instead of 69-93 core-seconds (docs/benchmarks.md).
+  DOTNET_TieredPGO=0 dotnet build "$ROOT/Monitor.Run.slnf" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q -p:RunAnalyzers=false \
     -p:UseSharedCompilation=true || build_rc=$?
   dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true
   wait "$stack_pid" || stack_rc=$?

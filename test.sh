@@ -24,9 +24,10 @@ log() { printf '[test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 log "building Monitor.sln ($CONFIGURATION)"
 # One warm compiler server for all projects (this machine's environment sets UseSharedCompilation=false, which starts a
-# cold csc per project); it is shut down right after the build so that nothing of ours outlives the command.
+# cold csc per project); it is shut down right after the build so that nothing of ours outlives the command. Without
+# tiered PGO for the build's short-lived processes (MSBuild nodes, compiler server): see run.sh and docs/benchmarks.md.
 build_rc=0
-dotnet build Monitor.sln -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q -p:UseSharedCompilation=true || build_rc=$?
+DOTNET_TieredPGO=0 dotnet build Monitor.sln -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q -p:UseSharedCompilation=true || build_rc=$?
 dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true
 [ "$build_rc" = 0 ] || { log "ERROR: the build failed"; exit "$build_rc"; }
 
