@@ -57,6 +57,39 @@ public sealed class SelfMetricsCollectorTests
     }
 
     [Fact]
+    public async Task Tick_WhileNewSeriesAppearOnOtherThreads_DoesNotThrow()
+    {
+        // A report service under load creates series (a new rejection reason, a new partition) while the feeder ticks.
+        // Sorting the live dictionary once threw ArgumentException from its CopyTo, which stopped the whole service.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero));
+        using var collector = new SelfMetricsCollector(time);
+        using var meter = new Meter("Monitor.SelfObsTest." + Guid.NewGuid().ToString("N"));
+        var counter = meter.CreateCounter<long>("monitor.test.appearing");
+        const int seriesCount = SelfMetricsCollector.MaxSeries - 100;
+        using var done = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
+        {
+            for (var i = w; i < seriesCount; i += 2)
+            {
+                counter.Add(1, new KeyValuePair<string, object?>("n", i));
+                Thread.SpinWait(5_000); // spread the new series over many ticks
+            }
+        }, TestContext.Current.CancellationToken)).ToArray();
+        var ticks = 0;
+        while (!writers.All(t => t.IsCompleted))
+        {
+            collector.Tick("report", "r1");
+            ticks++;
+        }
+        await Task.WhenAll(writers);
+
+        var last = collector.Tick("report", "r1");
+        Assert.True(ticks > 0);
+        Assert.Equal(seriesCount, last.Figures.Count(f => f.Metric == "monitor_test_appearing"));
+        Assert.Equal(seriesCount, last.Figures.Where(f => f.Metric == "monitor_test_appearing").Sum(f => f.Total));
+    }
+
+    [Fact]
     public void Tick_IncludesTheRuntimeFigures_CountersAsIncreasesWithTotals()
     {
         // Arrange

@@ -87,7 +87,9 @@ public sealed class SelfMetricsCollector : IDisposable
             var interval = Math.Max(0.001, (now - _lastTick).TotalSeconds);
             _lastTick = now;
             var figures = new List<SelfFigure>();
-            foreach (var (key, s) in _series.OrderBy(kv => kv.Key.Metric, StringComparer.Ordinal).ThenBy(kv => kv.Key.Tags, StringComparer.Ordinal))
+            // ToArray: ConcurrentDictionary's own snapshot. Sorting the live dictionary copies it through ICollection's
+            // Count + CopyTo, which throws when a series is added in between (a report service under load did).
+            foreach (var (key, s) in _series.ToArray().OrderBy(kv => kv.Key.Metric, StringComparer.Ordinal).ThenBy(kv => kv.Key.Tags, StringComparer.Ordinal))
             {
                 s.AppendFigures(key, figures);
             }

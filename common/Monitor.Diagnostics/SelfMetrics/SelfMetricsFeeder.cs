@@ -64,6 +64,12 @@ public sealed partial class SelfMetricsFeeder(
                     Log.SendFailed(logger, ex.Message);
                 }
             }
+#pragma warning disable CA1031 // Best effort: a fault in the feed of the service's own figures must not stop the service.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.TickFailed(logger, ex);
+            }
         }
     }
 
@@ -177,6 +183,10 @@ public sealed partial class SelfMetricsFeeder(
 
         [LoggerMessage(EventId = 9014, EventName = "SelfMetricsStillFailing", Level = LogLevel.Debug, Message = "Self-metrics batch not delivered (still): {Error}")]
         public static partial void SendStillFailing(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 9015, EventName = "SelfMetricsTickFailed", Level = LogLevel.Error,
+            Message = "Taking or sending this instance's self-metrics failed; the service goes on and the next tick tries again")]
+        public static partial void TickFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 9013, EventName = "SelfMetricsRejected", Level = LogLevel.Warning,
             Message = "The report service rejected {Count} self-metric samples (first: {Reason}: {Detail})")]
