@@ -31,6 +31,7 @@ internal sealed class LoadGenOptions
     public TimeSpan RateDuration { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan Warmup { get; set; } = TimeSpan.FromSeconds(3);
     public int Rounds { get; set; } = 2;
+    public int WarmupRounds { get; set; } = 1;
     public int SamplesPerBatch { get; set; } = 20;
     public int Window { get; set; } = 64;
     public int Reports { get; set; } = 2;
@@ -67,6 +68,8 @@ internal sealed class LoadGenOptions
           --max-duration 10s / --rate-duration 30s   per phase, for --mode all
           --warmup 3s                   excluded from every rate figure (default 3s)
           --rounds N                    max mode: alternate sink and report runs N times (default 2)
+          --warmup-rounds N             max mode: untimed sink and report runs first, so that neither side is
+                                        measured while its code is still being JIT-compiled (default 1; 0 = none)
           --samples N                   samples per batch (default 20)
           --window N                    batches in flight per stream in max mode (default 64, the report
                                         service's Report:MaxInFlightPerStream)
@@ -111,6 +114,7 @@ internal sealed class LoadGenOptions
                 case "--rate-duration": o.RateDuration = ParseDuration(name, Next()); break;
                 case "--warmup": o.Warmup = ParseDuration(name, Next()); break;
                 case "--rounds": o.Rounds = PositiveInt(name, Next()); break;
+                case "--warmup-rounds": o.WarmupRounds = NonNegativeInt(name, Next()); break;
                 case "--samples": o.SamplesPerBatch = PositiveInt(name, Next()); break;
                 case "--window": o.Window = PositiveInt(name, Next()); break;
                 case "--reports": o.Reports = PositiveInt(name, Next()); break;
@@ -157,6 +161,11 @@ internal sealed class LoadGenOptions
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
             ? n
             : throw new ArgumentException($"{name}: '{value}' is not a positive integer");
+
+    private static int NonNegativeInt(string name, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
+            ? n
+            : throw new ArgumentException($"{name}: '{value}' is not a non-negative integer");
 
     /// <summary>"30s", "1500ms", "2m" or a TimeSpan ("00:00:30").</summary>
     public static TimeSpan ParseDuration(string name, string value)
