@@ -238,12 +238,10 @@ public sealed partial class ConsolePageTests(ConsoleFixture fx)
         await page.Context.CloseAsync();
     }
 
-    private static async Task<double> SpanSecondsAsync(ILocator chart)
-    {
-        var from = double.Parse(await chart.GetAttributeAsync("data-x-from") ?? "NaN", System.Globalization.CultureInfo.InvariantCulture);
-        var to = double.Parse(await chart.GetAttributeAsync("data-x-to") ?? "NaN", System.Globalization.CultureInfo.InvariantCulture);
-        return to - from;
-    }
+    // Both ends in one evaluation: the chart may re-render with a newer range between two separate attribute reads
+    // (seen once: 3601 = the old start and a start-plus-one-second end).
+    private static Task<double> SpanSecondsAsync(ILocator chart) =>
+        chart.EvaluateAsync<double>("el => Number(el.dataset.xTo) - Number(el.dataset.xFrom)");
 
     [Fact]
     public async Task Silences_EditorPreviewsTheFiringAlertsItWouldMatch_AndListsCreatedSilences()
