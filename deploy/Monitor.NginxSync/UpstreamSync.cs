@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Google.Protobuf.Collections;
 using Grpc.Net.Client;
 using Monitor.ServiceDefaults.Discovery;
-using Mvccpb;
 
 namespace Monitor.NginxSync;
 
@@ -17,7 +15,7 @@ namespace Monitor.NginxSync;
 internal sealed class UpstreamSync(SyncOptions options) : IDisposable
 {
     private readonly SemaphoreSlim _changed = new(0);
-    private readonly SortedDictionary<string, string> _instances = new(StringComparer.Ordinal);
+    private Upstream? _pending;
     private string? _lastContent;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -27,31 +25,25 @@ internal sealed class UpstreamSync(SyncOptions options) : IDisposable
             try
             {
                 // One round: the current keys, then a watch from the revision after them (EtcdPrefixWatch), until
-                // etcd ends the stream or goes away. Changes are coalesced and written by the loop below.
+                // etcd ends the stream or goes away, or a write or reload fails. Changes are coalesced by the writer.
                 using var channel = GrpcChannel.ForAddress(options.Etcd);
                 using var roundCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 Console.WriteLine($"nginx-sync: watching {options.Prefix} on {options.Etcd}");
-                var watch = EtcdPrefixWatch.RunAsync(channel, options.Prefix, OnSnapshotAsync, OnEventsAsync, roundCts.Token);
-                var writer = WriteOnChangeAsync(roundCts.Token);
-                try
-                {
-                    await watch;
-                }
-                finally
-                {
-                    await roundCts.CancelAsync();
-                    await writer.ContinueWith(static _ => { }, TaskScheduler.Default);
-                }
+                var ended = await Task.WhenAny(
+                    EtcdPrefixWatch.RunAsync(channel, options.Prefix, OnChange, roundCts.Token),
+                    WriteOnChangeAsync(roundCts.Token));
+                await roundCts.CancelAsync();
+                await ended; // its exception says why the round ended
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-#pragma warning disable CA1031 // etcd away: keep the last good upstream file and retry.
+#pragma warning disable CA1031 // etcd away, or the file or the reload failed: keep the last good upstream file and retry.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Console.Error.WriteLine($"nginx-sync: etcd {options.Etcd} unavailable ({ex.GetType().Name}: {ex.Message}); keeping {options.Out}, retrying in 2 s");
+                Console.Error.WriteLine($"nginx-sync: {ex.GetType().Name}: {ex.Message} (etcd {options.Etcd}); keeping {options.Out}, retrying in 2 s");
             }
             try
             {
@@ -64,43 +56,24 @@ internal sealed class UpstreamSync(SyncOptions options) : IDisposable
         }
     }
 
-    private ValueTask OnSnapshotAsync(RepeatedField<KeyValue> kvs)
+    private ValueTask OnChange(IReadOnlyDictionary<string, string> instances)
     {
-        lock (_instances)
+        var servers = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var record in instances.Values)
         {
-            _instances.Clear();
-            foreach (var kv in kvs)
+            if (TryGetGrpcEndpoint(record) is { } endpoint)
             {
-                _instances[kv.Key.ToStringUtf8()] = kv.Value.ToStringUtf8();
+                servers.Add(endpoint);
             }
         }
-        _changed.Release();
-        return ValueTask.CompletedTask;
-    }
-
-    private ValueTask OnEventsAsync(RepeatedField<Event> events)
-    {
-        lock (_instances)
-        {
-            foreach (var ev in events)
-            {
-                if (ev.Type == Event.Types.EventType.Put)
-                {
-                    _instances[ev.Kv.Key.ToStringUtf8()] = ev.Kv.Value.ToStringUtf8();
-                }
-                else
-                {
-                    _instances.Remove(ev.Kv.Key.ToStringUtf8());
-                }
-            }
-        }
+        Volatile.Write(ref _pending, new Upstream(servers, Render(options.Upstream, servers, options.Extra)));
         _changed.Release();
         return ValueTask.CompletedTask;
     }
 
     private async Task WriteOnChangeAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        while (true)
         {
             await _changed.WaitAsync(cancellationToken);
             await Task.Delay(100, cancellationToken); // coalesce bursts (a whole pool restarting)
@@ -108,24 +81,13 @@ internal sealed class UpstreamSync(SyncOptions options) : IDisposable
             {
                 await _changed.WaitAsync(cancellationToken);
             }
-            await WriteAsync(cancellationToken);
+            await WriteAsync(Volatile.Read(ref _pending)!, cancellationToken);
         }
     }
 
-    private async Task WriteAsync(CancellationToken cancellationToken)
+    private async Task WriteAsync(Upstream upstream, CancellationToken cancellationToken)
     {
-        var servers = new SortedSet<string>(StringComparer.Ordinal);
-        lock (_instances)
-        {
-            foreach (var record in _instances.Values)
-            {
-                if (TryGetGrpcEndpoint(record) is { } endpoint)
-                {
-                    servers.Add(endpoint);
-                }
-            }
-        }
-        var content = Render(options.Upstream, servers, options.Extra);
+        var (servers, content) = upstream;
         if (content == _lastContent)
         {
             return;
@@ -167,6 +129,9 @@ internal sealed class UpstreamSync(SyncOptions options) : IDisposable
     }
 
     public void Dispose() => _changed.Dispose();
+
+    /// <summary>The servers of the latest change and the upstream block rendered from them.</summary>
+    private sealed record Upstream(SortedSet<string> Servers, string Content);
 
     internal static string Render(string upstream, IEnumerable<string> servers, string extra)
     {

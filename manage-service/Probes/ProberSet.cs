@@ -113,32 +113,11 @@ internal sealed partial class ProberSet(
         var prefix = options.Value.ProberPrefix + "/";
         while (!stoppingToken.IsCancellationRequested)
         {
-            var current = new Dictionary<string, string>(StringComparer.Ordinal);
             try
             {
                 await EtcdPrefixWatch.RunAsync(etcd.Channel, prefix,
-                    kvs =>
+                    current =>
                     {
-                        foreach (var kv in kvs)
-                        {
-                            current[kv.Key.ToStringUtf8()] = kv.Value.ToStringUtf8();
-                        }
-                        Publish(current);
-                        return ValueTask.CompletedTask;
-                    },
-                    events =>
-                    {
-                        foreach (var ev in events)
-                        {
-                            if (ev.Type == Mvccpb.Event.Types.EventType.Put)
-                            {
-                                current[ev.Kv.Key.ToStringUtf8()] = ev.Kv.Value.ToStringUtf8();
-                            }
-                            else
-                            {
-                                current.Remove(ev.Kv.Key.ToStringUtf8());
-                            }
-                        }
                         Publish(current);
                         return ValueTask.CompletedTask;
                     },
@@ -163,7 +142,7 @@ internal sealed partial class ProberSet(
         }
     }
 
-    private void Publish(Dictionary<string, string> current)
+    private void Publish(IReadOnlyDictionary<string, string> current)
     {
         var before = _remote;
         var after = current.ToFrozenDictionary(StringComparer.Ordinal);

@@ -64,4 +64,51 @@ public static class EtcdPrefixWatch
         }
         throw new InvalidOperationException("etcd ended the watch stream");
     }
+
+    /// <summary>
+    /// <see cref="RunAsync(GrpcChannel, string, Func{RepeatedField{KeyValue}, ValueTask}, Func{RepeatedField{Event}, ValueTask}, CancellationToken)"/>
+    /// for callers that follow the prefix as a whole: keeps key → UTF-8 value for the round and hands the whole map to
+    /// <paramref name="onChange"/> after the range read and after every batch of events. The map is the round's own
+    /// and changes after the callback returns: keep a copy, not the map.
+    /// </summary>
+    /// <param name="channel">gRPC channel to one etcd endpoint.</param>
+    /// <param name="prefix">Key prefix to follow.</param>
+    /// <param name="onChange">Receives every key under the prefix and its value, on each change.</param>
+    /// <param name="cancellationToken">Ends the round.</param>
+    /// <returns>A task that ends with the watch, as the other overload's.</returns>
+    public static Task RunAsync(
+        GrpcChannel channel,
+        string prefix,
+        Func<IReadOnlyDictionary<string, string>, ValueTask> onChange,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onChange);
+        var current = new Dictionary<string, string>(StringComparer.Ordinal);
+        return RunAsync(channel, prefix,
+            kvs =>
+            {
+                current.Clear();
+                foreach (var kv in kvs)
+                {
+                    current[kv.Key.ToStringUtf8()] = kv.Value.ToStringUtf8();
+                }
+                return onChange(current);
+            },
+            events =>
+            {
+                foreach (var ev in events)
+                {
+                    if (ev.Type == Event.Types.EventType.Put)
+                    {
+                        current[ev.Kv.Key.ToStringUtf8()] = ev.Kv.Value.ToStringUtf8();
+                    }
+                    else
+                    {
+                        current.Remove(ev.Kv.Key.ToStringUtf8());
+                    }
+                }
+                return onChange(current);
+            },
+            cancellationToken);
+    }
 }
