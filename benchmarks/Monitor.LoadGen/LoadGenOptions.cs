@@ -157,15 +157,14 @@ internal sealed class LoadGenOptions
         env[value[..eq]] = value[(eq + 1)..];
     }
 
-    private static int PositiveInt(string name, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new ArgumentException($"{name}: '{value}' is not a positive integer");
+    private static int PositiveInt(string name, string value) => IntAtLeast(name, value, 1, "a positive integer");
 
-    private static int NonNegativeInt(string name, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
+    private static int NonNegativeInt(string name, string value) => IntAtLeast(name, value, 0, "a non-negative integer");
+
+    private static int IntAtLeast(string name, string value, int min, string what) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min
             ? n
-            : throw new ArgumentException($"{name}: '{value}' is not a non-negative integer");
+            : throw new ArgumentException($"{name}: '{value}' is not {what}");
 
     /// <summary>"30s", "1500ms", "2m" or a TimeSpan ("00:00:30").</summary>
     public static TimeSpan ParseDuration(string name, string value)
