@@ -47,12 +47,17 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
         using var slots = new SemaphoreSlim(_maxInFlightPerStream, _maxInFlightPerStream);
         var inFlight = new List<Task>();
 
-        // IServerStreamWriter allows one write at a time: one task writes every ack.
+        // IServerStreamWriter allows one write at a time: one task writes every ack. Acks come in bursts (one Kafka
+        // response confirms many batches), so each burst is buffered and flushed once with its last ack.
         var writer = Task.Run(async () =>
         {
-            await foreach (var ack in acks.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            while (await acks.Reader.WaitToReadAsync(token).ConfigureAwait(false))
             {
-                await responseStream.WriteAsync(ack, token).ConfigureAwait(false);
+                while (acks.Reader.TryRead(out var ack))
+                {
+                    responseStream.WriteOptions = acks.Reader.TryPeek(out _) ? BufferedWrite : null;
+                    await responseStream.WriteAsync(ack, token).ConfigureAwait(false);
+                }
             }
         }, token);
 
@@ -116,6 +121,9 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
             ThrowShuttingDown();
         }
     }
+
+    /// <summary>Appends the ack to the response without flushing it: another ack follows at once.</summary>
+    private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowShuttingDown() =>

@@ -43,9 +43,10 @@ internal sealed class BatchValidator(IOptions<ReportOptions> options)
         var samples = batch.Samples;
         long oldest = nowUnixMs - (long)_options.MaxSampleAge.TotalMilliseconds;
         long newest = nowUnixMs + (long)_options.MaxFutureSkew.TotalMilliseconds;
+        var series = _seriesByHost.GetOrAdd(batch.HostId, static _ => new HashSet<ulong>());
         for (int i = 0; i < samples.Count; i++)
         {
-            var rejection = CheckSample(batch.HostId, samples[i], i, oldest, newest);
+            var rejection = CheckSample(batch.HostId, series, samples[i], i, oldest, newest);
             if (rejection is null)
             {
                 accepted?.Add(samples[i]);
@@ -100,7 +101,7 @@ internal sealed class BatchValidator(IOptions<ReportOptions> options)
         return null;
     }
 
-    private SampleRejection? CheckSample(string hostId, Sample sample, int index, long oldest, long newest)
+    private SampleRejection? CheckSample(string hostId, HashSet<ulong> series, Sample sample, int index, long oldest, long newest)
     {
         var metric = sample.Metric;
         if (metric.Length > _options.MaxMetricNameLength)
@@ -142,7 +143,7 @@ internal sealed class BatchValidator(IOptions<ReportOptions> options)
             return Reject(index, RejectionReasons.MessageTooLong,
                 $"samples[{index}].message: {sample.Message.Length} characters, at most {_options.MaxMessageLength} (Report:MaxMessageLength)");
         }
-        if (!TrackSeries(hostId, sample))
+        if (!TrackSeries(series, sample))
         {
             return Reject(index, RejectionReasons.SeriesLimitExceeded,
                 $"samples[{index}]: host '{Truncate(hostId)}' already has {_options.MaxSeriesPerHost} distinct series (Report:MaxSeriesPerHost)");
@@ -150,10 +151,9 @@ internal sealed class BatchValidator(IOptions<ReportOptions> options)
         return null;
     }
 
-    private bool TrackSeries(string hostId, Sample sample)
+    private bool TrackSeries(HashSet<ulong> set, Sample sample)
     {
         var key = SeriesHash(sample);
-        var set = _seriesByHost.GetOrAdd(hostId, static _ => new HashSet<ulong>());
         lock (set)
         {
             return set.Contains(key) || (set.Count < _options.MaxSeriesPerHost && set.Add(key));

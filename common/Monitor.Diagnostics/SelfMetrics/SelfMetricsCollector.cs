@@ -57,13 +57,13 @@ public sealed class SelfMetricsCollector : IDisposable
             var meter = instrument.Meter.Name;
             if (meter.StartsWith("Monitor.", StringComparison.Ordinal) && meter != RequestStatistics.MeterName)
             {
-                listener.EnableMeasurementEvents(instrument);
+                listener.EnableMeasurementEvents(instrument, new InstrumentState(MetricName(instrument.Name)));
             }
         };
-        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => OnMeasurement(i, v, tags));
-        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => OnMeasurement(i, v, tags));
-        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => OnMeasurement(i, v, tags));
-        _listener.SetMeasurementEventCallback<float>((i, v, tags, _) => OnMeasurement(i, v, tags));
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, state) => OnMeasurement(i, (InstrumentState)state!, v, tags));
+        _listener.SetMeasurementEventCallback<int>((i, v, tags, state) => OnMeasurement(i, (InstrumentState)state!, v, tags));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, state) => OnMeasurement(i, (InstrumentState)state!, v, tags));
+        _listener.SetMeasurementEventCallback<float>((i, v, tags, state) => OnMeasurement(i, (InstrumentState)state!, v, tags));
         _listener.Start();
     }
 
@@ -137,9 +137,15 @@ public sealed class SelfMetricsCollector : IDisposable
     /// <inheritdoc />
     public void Dispose() => _listener.Dispose();
 
-    private void OnMeasurement<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags) where T : struct
+    // Runs on every Add/Record of every Monitor.* instrument (several per batch on the report service's hot path): an
+    // untagged measurement goes straight to the instrument's one series, kept in its listener state.
+    private void OnMeasurement(Instrument instrument, InstrumentState state, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var v = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+        if (tags.IsEmpty && state.Untagged is { } untagged)
+        {
+            untagged.Record(value);
+            return;
+        }
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, o) in tags)
         {
@@ -148,7 +154,7 @@ public sealed class SelfMetricsCollector : IDisposable
                 labels[k] = Convert.ToString(o, System.Globalization.CultureInfo.InvariantCulture) ?? "";
             }
         }
-        var key = new SeriesKey(MetricName(instrument.Name), string.Join(',', labels.Select(l => $"{l.Key}={l.Value}")));
+        var key = new SeriesKey(state.Metric, string.Join(',', labels.Select(l => $"{l.Key}={l.Value}")));
         if (!_series.TryGetValue(key, out var series))
         {
             if (_series.Count >= MaxSeries)
@@ -157,7 +163,19 @@ public sealed class SelfMetricsCollector : IDisposable
             }
             series = _series.GetOrAdd(key, _ => new Series(instrument, labels));
         }
-        series.Record(v);
+        if (labels.Count == 0)
+        {
+            state.Untagged = series;
+        }
+        series.Record(value);
+    }
+
+    /// <summary>Per-instrument listener state: the metric name, computed once, and the series of its untagged measurements.</summary>
+    private sealed class InstrumentState(string metric)
+    {
+        public string Metric { get; } = metric;
+
+        public Series? Untagged { get; set; }
     }
 
     private readonly record struct SeriesKey(string Metric, string Tags);

@@ -30,7 +30,7 @@ public static class KafkaConventions
             ClientId = clientId,
             EnableIdempotence = true,
             Acks = Acks.All,
-            LingerMs = 5,
+            LingerMs = 20,
             CompressionType = CompressionType.Lz4,
             MessageTimeoutMs = 30_000,
         };
