@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Confluent.Kafka;
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Monitor.Protos.V1;
@@ -15,6 +16,17 @@ namespace Monitor.ReportService.Grpc;
 /// The one ingest path of both the streaming and the legacy RPC: validate, publish the valid
 /// part to Kafka under a bounded in-flight budget, and build the ack only after the delivery report.
 /// </summary>
+/// <summary>A validated batch on its way to Kafka and the agent's ack.</summary>
+/// <param name="HostId">The batch's host id (the Kafka key).</param>
+/// <param name="Sequence">The agent's sequence number.</param>
+/// <param name="Value">The Kafka message value, a <c>SampleBatch</c> of the accepted samples; null when none was accepted.</param>
+/// <param name="AcceptedCount">Accepted samples.</param>
+/// <param name="Rejections">Rejected samples with reasons.</param>
+/// <param name="ClockSkewMs">Agent clock minus ours, milliseconds.</param>
+/// <param name="ClockSkewed">True when the skew is beyond the warning threshold.</param>
+/// <param name="ReceivedAtUnixMs">When the report service received it (the <c>received-at-ms</c> header).</param>
+internal sealed record PreparedBatch(string HostId, ulong Sequence, byte[]? Value, int AcceptedCount, IReadOnlyList<SampleRejection> Rejections, long ClockSkewMs, bool ClockSkewed, long ReceivedAtUnixMs);
+
 internal sealed partial class BatchIngestor(
     BatchValidator validator,
     ISampleBatchPublisher publisher,
@@ -26,9 +38,49 @@ internal sealed partial class BatchIngestor(
     private readonly SemaphoreSlim _inFlight = new(options.Value.MaxInFlightBatches, options.Value.MaxInFlightBatches);
     private readonly TimeSpan _saturationTimeout = options.Value.SaturationTimeout;
 
-    public async Task<ReportAck> IngestAsync(SampleBatch batch, CancellationToken cancellationToken)
+    /// <summary>The legacy RPC's path: a batch built in memory, validated, published, acked.</summary>
+    public Task<ReportAck> IngestAsync(SampleBatch batch, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(batch);
+        return CompleteAsync(Prepare(batch, timeProvider.GetUtcNow().ToUnixTimeMilliseconds(), original: null), cancellationToken);
+    }
+
+    /// <summary>
+    /// Validates a batch as it arrived. When every sample is valid, its bytes are what goes to Kafka; otherwise it is
+    /// decoded, validated sample by sample, and the accepted part is encoded again.
+    /// </summary>
+    /// <exception cref="RpcException">InvalidArgument: the bytes are not a <c>monitor.v1.SampleBatch</c>.</exception>
+    public PreparedBatch Prepare(RawSampleBatch raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
         var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        if (validator.TryAcceptWire(raw.Bytes, now, out var wire))
+        {
+            metrics.Received(wire.SampleCount);
+            metrics.ClockSkew(wire.HostId, wire.ClockSkewMs, wire.ClockSkewed);
+            if (wire.ClockSkewed)
+            {
+                Log.ClockSkewed(logger, wire.HostId, wire.ClockSkewMs);
+            }
+            return new PreparedBatch(wire.HostId, wire.Sequence, wire.SampleCount > 0 ? raw.Bytes : null, wire.SampleCount, [], wire.ClockSkewMs, wire.ClockSkewed, now);
+        }
+        SampleBatch batch;
+        try
+        {
+            batch = SampleBatch.Parser.ParseFrom(raw.Bytes);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            metrics.Rejected(RejectionReasons.MalformedBatch);
+            Log.MalformedBatch(logger, raw.Bytes.Length, ex.Message);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"batch: {raw.Bytes.Length} bytes that are not a monitor.v1.SampleBatch ({ex.Message})"));
+        }
+        return Prepare(batch, now, raw.Bytes);
+    }
+
+    // original: the batch's bytes as they arrived, forwarded when nothing was rejected.
+    private PreparedBatch Prepare(SampleBatch batch, long now, byte[]? original)
+    {
         metrics.Received(batch.Samples.Count);
         var result = validator.Validate(batch, now);
         metrics.ClockSkew(batch.HostId, result.ClockSkewMs, result.ClockSkewed);
@@ -44,25 +96,32 @@ internal sealed partial class BatchIngestor(
         {
             Log.ClockSkewed(logger, batch.HostId, result.ClockSkewMs);
         }
+        var value = result.AcceptedCount == 0 ? null : result.Rejections.Count == 0 && original is not null ? original : result.Accepted!.ToByteArray();
+        return new PreparedBatch(batch.HostId, batch.Sequence, value, result.AcceptedCount, result.Rejections, result.ClockSkewMs, result.ClockSkewed, now);
+    }
 
-        if (result.AcceptedCount > 0)
+    /// <summary>Publishes the accepted part (if any) and builds the ack once Kafka confirmed it.</summary>
+    public async Task<ReportAck> CompleteAsync(PreparedBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Value is not null)
         {
-            await PublishAsync(result.Accepted!, now, cancellationToken).ConfigureAwait(false);
-            metrics.Accepted(result.AcceptedCount);
+            await PublishAsync(batch, cancellationToken).ConfigureAwait(false);
+            metrics.Accepted(batch.AcceptedCount);
         }
 
         var ack = new ReportAck
         {
             Sequence = batch.Sequence,
-            AcceptedCount = (uint)result.AcceptedCount,
-            ClockSkewMs = result.ClockSkewMs,
-            ClockSkewed = result.ClockSkewed,
+            AcceptedCount = (uint)batch.AcceptedCount,
+            ClockSkewMs = batch.ClockSkewMs,
+            ClockSkewed = batch.ClockSkewed,
         };
-        ack.Rejections.AddRange(result.Rejections);
+        ack.Rejections.AddRange(batch.Rejections);
         return ack;
     }
 
-    private async Task PublishAsync(SampleBatch batch, long receivedAt, CancellationToken cancellationToken)
+    private async Task PublishAsync(PreparedBatch batch, CancellationToken cancellationToken)
     {
         if (!await _inFlight.WaitAsync(_saturationTimeout, cancellationToken).ConfigureAwait(false))
         {
@@ -73,7 +132,7 @@ internal sealed partial class BatchIngestor(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await publisher.PublishAsync(batch, receivedAt, cancellationToken).ConfigureAwait(false);
+            await publisher.PublishAsync(batch.HostId, batch.Value!, batch.ReceivedAtUnixMs, cancellationToken).ConfigureAwait(false);
             metrics.ProduceDuration(Stopwatch.GetElapsedTime(started));
         }
         catch (KafkaException ex)
@@ -107,6 +166,10 @@ internal sealed partial class BatchIngestor(
         [LoggerMessage(EventId = 2002, EventName = "ClockSkewed", Level = LogLevel.Warning,
             Message = "Host {HostId} clock is skewed by {SkewMs} ms")]
         public static partial void ClockSkewed(ILogger logger, string hostId, long skewMs);
+
+        [LoggerMessage(EventId = 2004, EventName = "MalformedBatch", Level = LogLevel.Warning,
+            Message = "A batch of {Length} bytes is not a monitor.v1.SampleBatch ({Problem}); ending the stream with InvalidArgument")]
+        public static partial void MalformedBatch(ILogger logger, int length, string problem);
 
         [LoggerMessage(EventId = 2003, EventName = "PublishFailed", Level = LogLevel.Error,
             Message = "Kafka did not confirm batch {Sequence} of host {HostId} ({Code}); answering Unavailable")]

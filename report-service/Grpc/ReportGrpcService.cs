@@ -1,8 +1,10 @@
+using System.Text;
 using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Monitor.Protos.V1;
 using Monitor.ReportService.Options;
+using Monitor.ReportService.Validation;
 using Monitor.ServiceDefaults.Auth;
 
 namespace Monitor.ReportService.Grpc;
@@ -15,7 +17,7 @@ namespace Monitor.ReportService.Grpc;
 /// token may only report batches of its own host id (else PermissionDenied).
 /// </summary>
 [RequireAgent]
-internal sealed partial class ReportGrpcService : Protos.V1.ReportService.ReportServiceBase
+internal sealed partial class ReportGrpcService : RawReportServiceBase
 {
     private readonly BatchIngestor _ingestor;
     private readonly int _maxInFlightPerStream;
@@ -30,7 +32,7 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
         _logger = logger;
     }
 
-    public override async Task Report(IAsyncStreamReader<SampleBatch> requestStream, IServerStreamWriter<ReportAck> responseStream, ServerCallContext context)
+    public override async Task Report(IAsyncStreamReader<RawSampleBatch> requestStream, IServerStreamWriter<ReportAck> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
@@ -38,6 +40,7 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var token = failed.Token;
         var allowedHostId = MonitorPrincipal.Of(context.GetHttpContext())?.HostId;
+        var allowedHostIdUtf8 = allowedHostId is null ? null : Encoding.UTF8.GetBytes(allowedHostId);
         // On shutdown stop taking batches, finish the ones in flight, then end the call so the agent
         // moves to another instance at once instead of waiting for the host's shutdown timeout.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(token, _lifetime.ApplicationStopping);
@@ -61,11 +64,11 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
             }
         }, token);
 
-        async Task HandleAsync(SampleBatch batch)
+        async Task HandleAsync(PreparedBatch batch)
         {
             try
             {
-                var ack = await _ingestor.IngestAsync(batch, token).ConfigureAwait(false);
+                var ack = await _ingestor.CompleteAsync(batch, token).ConfigureAwait(false);
                 acks.Writer.TryWrite(ack);
             }
             catch (RpcException ex)
@@ -81,12 +84,23 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
 
         try
         {
-            await foreach (var batch in requestStream.ReadAllAsync(reading.Token).ConfigureAwait(false))
+            await foreach (var raw in requestStream.ReadAllAsync(reading.Token).ConfigureAwait(false))
             {
-                if (allowedHostId is not null && !string.Equals(batch.HostId, allowedHostId, StringComparison.Ordinal))
+                var refusal = allowedHostIdUtf8 is not null && !IsFromHost(raw, allowedHostIdUtf8)
+                    ? new RpcException(new Status(StatusCode.PermissionDenied, $"authorization: this agent token may only report for host '{allowedHostId}'"))
+                    : null;
+                PreparedBatch? batch = null;
+                try
                 {
-                    Interlocked.CompareExchange(ref failure, new RpcException(new Status(StatusCode.PermissionDenied,
-                        $"authorization: this agent token may only report for host '{allowedHostId}'")), null);
+                    batch = refusal is null ? _ingestor.Prepare(raw) : null;
+                }
+                catch (RpcException ex)
+                {
+                    refusal = ex;
+                }
+                if (batch is null)
+                {
+                    Interlocked.CompareExchange(ref failure, refusal, null);
                     await failed.CancelAsync().ConfigureAwait(false);
                     break;
                 }
@@ -121,6 +135,11 @@ internal sealed partial class ReportGrpcService : Protos.V1.ReportService.Report
             ThrowShuttingDown();
         }
     }
+
+    // A per-host token's check comes before validation, so a foreign host's batch is neither counted nor tracked.
+    // A batch whose bytes do not yield a host id is left to Prepare, which refuses it as malformed.
+    private static bool IsFromHost(RawSampleBatch batch, byte[] hostIdUtf8) =>
+        !BatchValidator.TryReadHostId(batch.Bytes, out var hostId) || hostId.SequenceEqual(hostIdUtf8);
 
     /// <summary>Appends the ack to the response without flushing it: another ack follows at once.</summary>
     private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);

@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Google.Protobuf;
 using Microsoft.Extensions.Options;
-using Monitor.Protos.V1;
 using Monitor.ServiceDefaults.Hosting;
 using Monitor.ServiceDefaults.Kafka;
 
@@ -12,7 +10,11 @@ namespace Monitor.ReportService.Kafka;
 /// <summary>Publishes accepted batches to <c>monitor.samples</c>, keyed by host id; completes only after Kafka's delivery report.</summary>
 internal interface ISampleBatchPublisher
 {
-    Task PublishAsync(SampleBatch batch, long receivedAtUnixMs, CancellationToken cancellationToken);
+    /// <param name="hostId">The batch's host id, the message key.</param>
+    /// <param name="batch">The message value: a protobuf <c>SampleBatch</c> of that host's accepted samples.</param>
+    /// <param name="receivedAtUnixMs">When the report service received it.</param>
+    /// <param name="cancellationToken">Cancels the wait for the delivery report.</param>
+    Task PublishAsync(string hostId, byte[] batch, long receivedAtUnixMs, CancellationToken cancellationToken);
 }
 
 internal sealed partial class SampleBatchPublisher : ISampleBatchPublisher, IDisposable
@@ -35,12 +37,12 @@ internal sealed partial class SampleBatchPublisher : ISampleBatchPublisher, IDis
         Log.ProducerCreated(_logger, kafka.Value.BootstrapServers, _topic);
     }
 
-    public async Task PublishAsync(SampleBatch batch, long receivedAtUnixMs, CancellationToken cancellationToken)
+    public async Task PublishAsync(string hostId, byte[] batch, long receivedAtUnixMs, CancellationToken cancellationToken)
     {
         var message = new Message<string, byte[]>
         {
-            Key = batch.HostId,
-            Value = batch.ToByteArray(),
+            Key = hostId,
+            Value = batch,
             Headers = new Headers
             {
                 { KafkaConventions.ReceivedAtHeader, Encoding.ASCII.GetBytes(receivedAtUnixMs.ToString(CultureInfo.InvariantCulture)) },

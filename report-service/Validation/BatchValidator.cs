@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Microsoft.Extensions.Options;
 using Monitor.Protos.V1;
 using Monitor.ReportService.Options;
@@ -19,7 +20,7 @@ internal sealed record ValidationResult(SampleBatch? Accepted, IReadOnlyList<Sam
 /// Checks every batch and sample against <see cref="ReportOptions"/>. Valid samples of a batch
 /// go through; each rejected one is reported with a reason that names the field.
 /// </summary>
-internal sealed class BatchValidator(IOptions<ReportOptions> options)
+internal sealed partial class BatchValidator(IOptions<ReportOptions> options)
 {
     private readonly ReportOptions _options = options.Value;
 
@@ -161,23 +162,41 @@ internal sealed class BatchValidator(IOptions<ReportOptions> options)
     }
 
     /// <summary>
-    /// A 64-bit identity of the series (metric + label set) computed without allocating: label pairs
-    /// are mixed and summed, so their order does not matter. A collision would at worst let one extra
-    /// series past the cardinality guard, which only bounds growth.
+    /// A 64-bit identity of the series (metric + label set) computed without allocating, from the UTF-8 bytes of its
+    /// strings, so that <see cref="TryAcceptWire"/> gets the same value from the wire bytes. Label pairs are mixed and
+    /// summed, so their order does not matter. A collision would at worst let one extra series past the cardinality
+    /// guard, which only bounds growth.
     /// </summary>
     internal static ulong SeriesHash(Sample sample)
     {
-        var hash = Mix((ulong)(uint)string.GetHashCode(sample.Metric, StringComparison.Ordinal));
-        if (sample.Labels.Count > 0)
+        ulong labels = 0;
+        foreach (var label in sample.Labels)
         {
-            ulong labels = 0;
-            foreach (var label in sample.Labels)
-            {
-                labels += Mix(((ulong)(uint)label.Key.GetHashCode(StringComparison.Ordinal) << 32) | (uint)label.Value.GetHashCode(StringComparison.Ordinal));
-            }
-            hash ^= Mix(labels + 0x9E3779B97F4A7C15UL);
+            labels += MixLabel(HashUtf8(label.Key), HashUtf8(label.Value));
         }
-        return hash;
+        return CombineSeriesHash(HashUtf8(sample.Metric), sample.Labels.Count > 0, labels);
+    }
+
+    private static ulong MixLabel(int keyHash, int valueHash) => Mix(((ulong)(uint)keyHash << 32) | (uint)valueHash);
+
+    private static ulong CombineSeriesHash(int metricHash, bool hasLabels, ulong labelSum)
+    {
+        var hash = Mix((ulong)(uint)metricHash);
+        return hasLabels ? hash ^ Mix(labelSum + 0x9E3779B97F4A7C15UL) : hash;
+    }
+
+    private static int HashUtf8(ReadOnlySpan<byte> utf8)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(utf8);
+        return hash.ToHashCode();
+    }
+
+    private static int HashUtf8(string text)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        Span<byte> buffer = max <= 1024 ? stackalloc byte[1024] : new byte[max];
+        return HashUtf8(buffer[..Encoding.UTF8.GetBytes(text, buffer)]);
     }
 
     // splitmix64 finaliser

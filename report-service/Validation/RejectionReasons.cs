@@ -16,4 +16,5 @@ internal static class RejectionReasons
     public const string InvalidLabelValue = "invalid_label_value";
     public const string SeriesLimitExceeded = "series_limit_exceeded";
     public const string MessageTooLong = "message_too_long";
+    public const string MalformedBatch = "malformed_batch";
 }

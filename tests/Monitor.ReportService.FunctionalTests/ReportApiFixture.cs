@@ -45,8 +45,10 @@ internal sealed class ControllablePublisher : ISampleBatchPublisher
     public List<SampleBatch> Published { get; } = [];
     public Func<SampleBatch, Task>? OnPublish { get; set; }
 
-    public async Task PublishAsync(SampleBatch batch, long receivedAtUnixMs, CancellationToken cancellationToken)
+    public async Task PublishAsync(string hostId, byte[] value, long receivedAtUnixMs, CancellationToken cancellationToken)
     {
+        // What the real publisher would put into Kafka, decoded as the consumers decode it.
+        var batch = SampleBatch.Parser.ParseFrom(value);
         if (OnPublish is { } hook)
         {
             await hook(batch).WaitAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Google.Protobuf;
 using Grpc.Core;
 using Monitor.Protos.V1;
 using Xunit;
@@ -57,6 +58,30 @@ public sealed class ReportStreamTests : IClassFixture<ReportApiFixture>
         // Assert
         Assert.Equal([2UL, 3UL, 1UL], acks);
         Assert.False(await call.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Report_BytesThatAreNotABatch_StreamEndsWithInvalidArgument_EarlierBatchAckedAndStored()
+    {
+        // Arrange: a client that sends raw message bytes on the agents' method.
+        var host = "ft-" + Guid.NewGuid().ToString("N")[..8];
+        _fixture.CreateClient(out var channel);
+        using var _ = channel;
+        using var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(Grpc.RawReportServiceBase.ReportMethod, null, new CallOptions(cancellationToken: TestContext.Current.CancellationToken));
+        var valid = Batch(host, 1).ToByteArray();
+
+        // Act: a valid batch, then one cut off inside its last sample
+        await call.RequestStream.WriteAsync(new Grpc.RawSampleBatch(valid), TestContext.Current.CancellationToken);
+        Assert.True(await call.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
+        var ack = call.ResponseStream.Current;
+        await call.RequestStream.WriteAsync(new Grpc.RawSampleBatch(valid[..^2]), TestContext.Current.CancellationToken);
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
+
+        // Assert
+        Assert.Equal((1UL, 2U), (ack.Sequence, ack.AcceptedCount));
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("not a monitor.v1.SampleBatch", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(2, Assert.Single(_fixture.Publisher.Published, b => b.HostId == host).Samples.Count);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,10 +23,11 @@ public sealed class BatchIngestorTests
     private sealed class FakePublisher : ISampleBatchPublisher
     {
         public List<SampleBatch> Published { get; } = [];
+        public List<byte[]> PublishedBytes { get; } = [];
         public TaskCompletionSource? Gate { get; set; }
         public Exception? Failure { get; set; }
 
-        public async Task PublishAsync(SampleBatch batch, long receivedAtUnixMs, CancellationToken cancellationToken)
+        public async Task PublishAsync(string hostId, byte[] batch, long receivedAtUnixMs, CancellationToken cancellationToken)
         {
             if (Gate is not null)
             {
@@ -35,7 +37,10 @@ public sealed class BatchIngestorTests
             {
                 throw Failure;
             }
-            Published.Add(batch);
+            PublishedBytes.Add(batch);
+            var decoded = SampleBatch.Parser.ParseFrom(batch);
+            Assert.Equal(decoded.HostId, hostId);
+            Published.Add(decoded);
         }
     }
 
@@ -79,6 +84,63 @@ public sealed class BatchIngestorTests
         var published = Assert.Single(publisher.Published);
         Assert.Equal("cpu_rate", Assert.Single(published.Samples).Metric);
         Assert.Equal(2, rejected.GetMeasurementSnapshot().Sum(m => m.Value));
+    }
+
+    [Fact]
+    public async Task Prepare_AllValidBytes_PublishesTheBytesAsReceived()
+    {
+        // Arrange
+        var (ingestor, publisher, _, meters) = Create();
+        using var _ = meters;
+        using var received = new MetricCollector<long>(meters.Meters[0], "monitor.report.samples.received");
+        var raw = new RawSampleBatch(Batch(("cpu_rate", 1), ("mem_rate", 2)).ToByteArray());
+
+        // Act
+        var prepared = ingestor.Prepare(raw);
+        var ack = await ingestor.CompleteAsync(prepared, TestContext.Current.CancellationToken);
+
+        // Assert: not decoded and encoded again, the same array goes to Kafka
+        Assert.Same(raw.Bytes, Assert.Single(publisher.PublishedBytes));
+        Assert.Equal((42UL, 2U), (ack.Sequence, ack.AcceptedCount));
+        Assert.Empty(ack.Rejections);
+        Assert.Equal(2, received.GetMeasurementSnapshot().Sum(m => m.Value));
+    }
+
+    [Fact]
+    public async Task Prepare_BytesWithARejectedSample_PublishesOnlyTheValidSamples()
+    {
+        // Arrange
+        var (ingestor, publisher, _, meters) = Create();
+        using var _ = meters;
+        var raw = new RawSampleBatch(Batch(("cpu_rate", 1), ("BAD", 2), ("mem_rate", 3)).ToByteArray());
+
+        // Act
+        var ack = await ingestor.CompleteAsync(ingestor.Prepare(raw), TestContext.Current.CancellationToken);
+
+        // Assert
+        Assert.Equal(2U, ack.AcceptedCount);
+        Assert.Equal(1, Assert.Single(ack.Rejections).Index);
+        Assert.Equal(["cpu_rate", "mem_rate"], Assert.Single(publisher.Published).Samples.Select(s => s.Metric));
+        Assert.NotSame(raw.Bytes, publisher.PublishedBytes[0]);
+    }
+
+    [Fact]
+    public void Prepare_BytesThatAreNotABatch_InvalidArgumentCountedNothingPublished()
+    {
+        // Arrange
+        var (ingestor, publisher, _, meters) = Create();
+        using var _ = meters;
+        using var rejected = new MetricCollector<long>(meters.Meters[0], "monitor.report.samples.rejected");
+        var valid = Batch(("cpu_rate", 1)).ToByteArray();
+
+        // Act: a valid batch cut off inside its sample
+        var ex = Assert.Throws<RpcException>(() => ingestor.Prepare(new RawSampleBatch(valid[..^3])));
+
+        // Assert
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.StartsWith($"batch: {valid.Length - 3} bytes that are not a monitor.v1.SampleBatch", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("malformed_batch", Assert.Single(rejected.GetMeasurementSnapshot()).Tags["reason"]);
+        Assert.Empty(publisher.Published);
     }
 
     [Fact]
