@@ -86,21 +86,14 @@ internal sealed partial class ReportGrpcService : RawReportServiceBase
         {
             await foreach (var raw in requestStream.ReadAllAsync(reading.Token).ConfigureAwait(false))
             {
-                var refusal = allowedHostIdUtf8 is not null && !IsFromHost(raw, allowedHostIdUtf8)
-                    ? new RpcException(new Status(StatusCode.PermissionDenied, $"authorization: this agent token may only report for host '{allowedHostId}'"))
-                    : null;
-                PreparedBatch? batch = null;
+                PreparedBatch batch;
                 try
                 {
-                    batch = refusal is null ? _ingestor.Prepare(raw) : null;
+                    batch = Prepare(raw, allowedHostId, allowedHostIdUtf8);
                 }
                 catch (RpcException ex)
                 {
-                    refusal = ex;
-                }
-                if (batch is null)
-                {
-                    Interlocked.CompareExchange(ref failure, refusal, null);
+                    Interlocked.CompareExchange(ref failure, ex, null);
                     await failed.CancelAsync().ConfigureAwait(false);
                     break;
                 }
@@ -136,10 +129,17 @@ internal sealed partial class ReportGrpcService : RawReportServiceBase
         }
     }
 
-    // A per-host token's check comes before validation, so a foreign host's batch is neither counted nor tracked.
-    // A batch whose bytes do not yield a host id is left to Prepare, which refuses it as malformed.
-    private static bool IsFromHost(RawSampleBatch batch, byte[] hostIdUtf8) =>
-        !BatchValidator.TryReadHostId(batch.Bytes, out var hostId) || hostId.SequenceEqual(hostIdUtf8);
+    /// <exception cref="RpcException">PermissionDenied: a per-host token reporting another host's batch; InvalidArgument: not a batch.</exception>
+    private PreparedBatch Prepare(RawSampleBatch raw, string? allowedHostId, byte[]? allowedHostIdUtf8)
+    {
+        // The token's check comes before validation, so a foreign host's batch is neither counted nor tracked. Bytes
+        // that do not yield a host id are left to the ingestor, which refuses them as malformed.
+        if (allowedHostIdUtf8 is not null && BatchValidator.TryReadHostId(raw.Bytes, out var hostId) && !hostId.SequenceEqual(allowedHostIdUtf8))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"authorization: this agent token may only report for host '{allowedHostId}'"));
+        }
+        return _ingestor.Prepare(raw);
+    }
 
     /// <summary>Appends the ack to the response without flushing it: another ack follows at once.</summary>
     private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);

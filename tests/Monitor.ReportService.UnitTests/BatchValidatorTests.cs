@@ -10,12 +10,7 @@ public sealed class BatchValidatorTests
 {
     private const long Now = 1_700_000_000_000;
 
-    private static BatchValidator Validator(Action<ReportOptions>? configure = null)
-    {
-        var options = new ReportOptions();
-        configure?.Invoke(options);
-        return new BatchValidator(Microsoft.Extensions.Options.Options.Create(options));
-    }
+    private static BatchValidator Validator(Action<ReportOptions>? configure = null) => TestValidator.Create(configure);
 
     private static SampleBatch Batch(params Sample[] samples)
     {

@@ -14,12 +14,7 @@ public sealed class BatchValidatorWireTests
 {
     private const long Now = 1_700_000_000_000;
 
-    private static BatchValidator Validator(Action<ReportOptions>? configure = null)
-    {
-        var options = new ReportOptions();
-        configure?.Invoke(options);
-        return new BatchValidator(Microsoft.Extensions.Options.Options.Create(options));
-    }
+    private static BatchValidator Validator(Action<ReportOptions>? configure = null) => TestValidator.Create(configure);
 
     private static Sample S(string metric = "cpu_rate", double value = 1.5, long ts = Now, string message = "", params (string, string)[] labels)
     {

@@ -1,7 +1,20 @@
 using System.Diagnostics.Metrics;
 using Grpc.Core;
+using Monitor.ReportService.Options;
+using Monitor.ReportService.Validation;
 
 namespace Monitor.ReportService.UnitTests;
+
+/// <summary>A <see cref="BatchValidator"/> with the default options, optionally changed.</summary>
+internal static class TestValidator
+{
+    public static BatchValidator Create(Action<ReportOptions>? configure = null)
+    {
+        var options = new ReportOptions();
+        configure?.Invoke(options);
+        return new BatchValidator(Microsoft.Extensions.Options.Options.Create(options));
+    }
+}
 
 /// <summary>An <see cref="IMeterFactory"/> that keeps its meters so tests can listen to them.</summary>
 internal sealed class TestMeterFactory : IMeterFactory
