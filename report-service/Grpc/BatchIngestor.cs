@@ -12,10 +12,6 @@ using Monitor.ReportService.Validation;
 
 namespace Monitor.ReportService.Grpc;
 
-/// <summary>
-/// The one ingest path of both the streaming and the legacy RPC: validate, publish the valid
-/// part to Kafka under a bounded in-flight budget, and build the ack only after the delivery report.
-/// </summary>
 /// <summary>A validated batch on its way to Kafka and the agent's ack.</summary>
 /// <param name="HostId">The batch's host id (the Kafka key).</param>
 /// <param name="Sequence">The agent's sequence number.</param>
@@ -27,6 +23,10 @@ namespace Monitor.ReportService.Grpc;
 /// <param name="ReceivedAtUnixMs">When the report service received it (the <c>received-at-ms</c> header).</param>
 internal sealed record PreparedBatch(string HostId, ulong Sequence, byte[]? Value, int AcceptedCount, IReadOnlyList<SampleRejection> Rejections, long ClockSkewMs, bool ClockSkewed, long ReceivedAtUnixMs);
 
+/// <summary>
+/// The one ingest path of both the streaming and the legacy RPC: validate, publish the valid
+/// part to Kafka under a bounded in-flight budget, and build the ack only after the delivery report.
+/// </summary>
 internal sealed partial class BatchIngestor(
     BatchValidator validator,
     ISampleBatchPublisher publisher,
@@ -56,12 +56,7 @@ internal sealed partial class BatchIngestor(
         var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         if (validator.TryAcceptWire(raw.Bytes, now, out var wire))
         {
-            metrics.Received(wire.SampleCount);
-            metrics.ClockSkew(wire.HostId, wire.ClockSkewMs, wire.ClockSkewed);
-            if (wire.ClockSkewed)
-            {
-                Log.ClockSkewed(logger, wire.HostId, wire.ClockSkewMs);
-            }
+            CountReceived(wire.HostId, wire.SampleCount, wire.ClockSkewMs, wire.ClockSkewed);
             return new PreparedBatch(wire.HostId, wire.Sequence, wire.SampleCount > 0 ? raw.Bytes : null, wire.SampleCount, [], wire.ClockSkewMs, wire.ClockSkewed, now);
         }
         SampleBatch batch;
@@ -81,9 +76,7 @@ internal sealed partial class BatchIngestor(
     // original: the batch's bytes as they arrived, forwarded when nothing was rejected.
     private PreparedBatch Prepare(SampleBatch batch, long now, byte[]? original)
     {
-        metrics.Received(batch.Samples.Count);
         var result = validator.Validate(batch, now);
-        metrics.ClockSkew(batch.HostId, result.ClockSkewMs, result.ClockSkewed);
         foreach (var rejection in result.Rejections)
         {
             metrics.Rejected(rejection.Reason, rejection.Index < 0 ? Math.Max(1, batch.Samples.Count) : 1);
@@ -92,12 +85,19 @@ internal sealed partial class BatchIngestor(
         {
             Log.SamplesRejected(logger, batch.HostId, batch.Sequence, result.Rejections.Count, result.Rejections[0].Detail);
         }
-        if (result.ClockSkewed)
-        {
-            Log.ClockSkewed(logger, batch.HostId, result.ClockSkewMs);
-        }
+        CountReceived(batch.HostId, batch.Samples.Count, result.ClockSkewMs, result.ClockSkewed);
         var value = result.AcceptedCount == 0 ? null : result.Rejections.Count == 0 && original is not null ? original : result.Accepted!.ToByteArray();
         return new PreparedBatch(batch.HostId, batch.Sequence, value, result.AcceptedCount, result.Rejections, result.ClockSkewMs, result.ClockSkewed, now);
+    }
+
+    private void CountReceived(string hostId, int samples, long clockSkewMs, bool clockSkewed)
+    {
+        metrics.Received(samples);
+        metrics.ClockSkew(hostId, clockSkewMs, clockSkewed);
+        if (clockSkewed)
+        {
+            Log.ClockSkewed(logger, hostId, clockSkewMs);
+        }
     }
 
     /// <summary>Publishes the accepted part (if any) and builds the ack once Kafka confirmed it.</summary>

@@ -29,8 +29,7 @@ internal sealed partial class BatchValidator
     public bool TryAcceptWire(ReadOnlySpan<byte> bytes, long nowUnixMs, out WireBatch batch)
     {
         batch = default;
-        long oldest = nowUnixMs - (long)_options.MaxSampleAge.TotalMilliseconds;
-        long newest = nowUnixMs + (long)_options.MaxFutureSkew.TotalMilliseconds;
+        var (oldest, newest) = TimestampWindow(nowUnixMs);
         var hashes = ArrayPool<ulong>.Shared.Rent(64);
         try
         {
@@ -97,8 +96,8 @@ internal sealed partial class BatchValidator
             {
                 return false;
             }
-            long skew = sentAt > 0 ? sentAt - nowUnixMs : 0;
-            batch = new WireBatch(host, sequence, count, skew, Math.Abs(skew) > (long)_options.SkewWarningThreshold.TotalMilliseconds);
+            var (skew, skewed) = ClockSkew(sentAt, nowUnixMs);
+            batch = new WireBatch(host, sequence, count, skew, skewed);
             return true;
         }
         finally
@@ -189,7 +188,7 @@ internal sealed partial class BatchValidator
                     break;
             }
         }
-        if (metric.Length > _options.MaxMetricNameLength || !IsMetricName(metric) || !double.IsFinite(value) || timestamp < oldest || timestamp > newest)
+        if (metric.Length > _options.MaxMetricNameLength || !IsMetricName<byte>(metric) || !double.IsFinite(value) || timestamp < oldest || timestamp > newest)
         {
             return false;
         }
@@ -219,7 +218,7 @@ internal sealed partial class BatchValidator
                 return false;
             }
         }
-        if (key.Length > _options.MaxLabelKeyLength || !IsLabelKey(key)
+        if (key.Length > _options.MaxLabelKeyLength || !IsLabelKey<byte>(key)
             || value.IsEmpty || value.Length > _options.MaxLabelValueLength || !IsPrintableAscii(value))
         {
             return false;
@@ -252,38 +251,6 @@ internal sealed partial class BatchValidator
             }
             return true;
         }
-    }
-
-    private static bool IsMetricName(ReadOnlySpan<byte> name)
-    {
-        if (name.IsEmpty || name[0] is < (byte)'a' or > (byte)'z')
-        {
-            return false;
-        }
-        foreach (var c in name)
-        {
-            if (c is not ((>= (byte)'a' and <= (byte)'z') or (>= (byte)'0' and <= (byte)'9') or (byte)'_'))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static bool IsLabelKey(ReadOnlySpan<byte> key)
-    {
-        if (key.IsEmpty || key.SequenceEqual("host_id"u8) || key[0] is >= (byte)'0' and <= (byte)'9')
-        {
-            return false;
-        }
-        foreach (var c in key)
-        {
-            if (c is not ((>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9') or (byte)'_'))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     // Plain ASCII without control characters; anything else goes to the full path's char.IsControl check.

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Numerics;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Monitor.Protos.V1;
@@ -30,8 +31,7 @@ internal sealed partial class BatchValidator(IOptions<ReportOptions> options)
     public ValidationResult Validate(SampleBatch batch, long nowUnixMs)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        long skew = batch.SentAtUnixMs > 0 ? batch.SentAtUnixMs - nowUnixMs : 0;
-        bool skewed = Math.Abs(skew) > (long)_options.SkewWarningThreshold.TotalMilliseconds;
+        var (skew, skewed) = ClockSkew(batch.SentAtUnixMs, nowUnixMs);
 
         var batchProblem = CheckBatch(batch);
         if (batchProblem is not null)
@@ -42,8 +42,7 @@ internal sealed partial class BatchValidator(IOptions<ReportOptions> options)
         List<SampleRejection>? rejections = null;
         List<Sample>? accepted = null;
         var samples = batch.Samples;
-        long oldest = nowUnixMs - (long)_options.MaxSampleAge.TotalMilliseconds;
-        long newest = nowUnixMs + (long)_options.MaxFutureSkew.TotalMilliseconds;
+        var (oldest, newest) = TimestampWindow(nowUnixMs);
         var series = _seriesByHost.GetOrAdd(batch.HostId, static _ => new HashSet<ulong>());
         for (int i = 0; i < samples.Count; i++)
         {
@@ -80,6 +79,17 @@ internal sealed partial class BatchValidator(IOptions<ReportOptions> options)
         trimmed.Samples.AddRange(accepted!);
         return new ValidationResult(trimmed, rejections, skew, skewed);
     }
+
+    /// <summary>Agent clock minus ours (0 when the batch carried no send time), and whether it is beyond the warning threshold.</summary>
+    private (long SkewMs, bool Skewed) ClockSkew(long sentAtUnixMs, long nowUnixMs)
+    {
+        long skew = sentAtUnixMs > 0 ? sentAtUnixMs - nowUnixMs : 0;
+        return (skew, Math.Abs(skew) > (long)_options.SkewWarningThreshold.TotalMilliseconds);
+    }
+
+    /// <summary>The sample timestamps accepted now, unix milliseconds, both ends inclusive.</summary>
+    private (long Oldest, long Newest) TimestampWindow(long nowUnixMs) =>
+        (nowUnixMs - (long)_options.MaxSampleAge.TotalMilliseconds, nowUnixMs + (long)_options.MaxFutureSkew.TotalMilliseconds);
 
     private SampleRejection? CheckBatch(SampleBatch batch)
     {
@@ -209,15 +219,20 @@ internal sealed partial class BatchValidator(IOptions<ReportOptions> options)
         return x ^ (x >> 31);
     }
 
-    internal static bool IsMetricName(string name)
+    internal static bool IsMetricName(string name) => IsMetricName<char>(name);
+
+    internal static bool IsLabelKey(string key) => IsLabelKey<char>(key);
+
+    // The rules once, for decoded strings (char) and for UTF-8 wire bytes (byte): both are ASCII-only.
+    private static bool IsMetricName<T>(ReadOnlySpan<T> name) where T : unmanaged, IBinaryInteger<T>
     {
-        if (name.Length == 0 || name[0] is < 'a' or > 'z')
+        if (name.IsEmpty || !IsLower(name[0]))
         {
             return false;
         }
         foreach (var c in name)
         {
-            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+            if (!(IsLower(c) || IsDigit(c) || Is(c, '_')))
             {
                 return false;
             }
@@ -225,21 +240,46 @@ internal sealed partial class BatchValidator(IOptions<ReportOptions> options)
         return true;
     }
 
-    internal static bool IsLabelKey(string key)
+    private static bool IsLabelKey<T>(ReadOnlySpan<T> key) where T : unmanaged, IBinaryInteger<T>
     {
-        if (key.Length == 0 || key == "host_id" || key[0] is >= '0' and <= '9')
+        if (key.IsEmpty || IsDigit(key[0]) || IsHostIdKey(key))
         {
             return false;
         }
         foreach (var c in key)
         {
-            if (c is not ((>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'))
+            if (!(IsLower(c) || IsUpper(c) || IsDigit(c) || Is(c, '_')))
             {
                 return false;
             }
         }
         return true;
     }
+
+    private static bool IsHostIdKey<T>(ReadOnlySpan<T> key) where T : unmanaged, IBinaryInteger<T>
+    {
+        const string HostId = "host_id";
+        if (key.Length != HostId.Length)
+        {
+            return false;
+        }
+        for (int i = 0; i < HostId.Length; i++)
+        {
+            if (!Is(key[i], HostId[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool Is<T>(T c, char ascii) where T : IBinaryInteger<T> => int.CreateTruncating(c) == ascii;
+
+    private static bool IsLower<T>(T c) where T : IBinaryInteger<T> => int.CreateTruncating(c) is >= 'a' and <= 'z';
+
+    private static bool IsUpper<T>(T c) where T : IBinaryInteger<T> => int.CreateTruncating(c) is >= 'A' and <= 'Z';
+
+    private static bool IsDigit<T>(T c) where T : IBinaryInteger<T> => int.CreateTruncating(c) is >= '0' and <= '9';
 
     private static bool IsPrintable(string s)
     {
